@@ -1,0 +1,74 @@
+/**
+ * The page's handle on the agent worker: starts it, tracks boot progress, and offers a promise-based API.
+ *
+ * @example
+ *   const agent = startAgentWorker({ onProgress: (stage, fraction) => bar.value = fraction });
+ *   await agent.ready;                       // {version, timings, crossOriginIsolated}
+ *   const two = await agent.execPython("1 + 1");
+ */
+
+/**
+ * @typedef {{version: string, timings: Record<string, number>, crossOriginIsolated: boolean}} ReadyInfo
+ * @typedef {{ready: Promise<ReadyInfo>, worker: Worker, execPython: (code: string) => Promise<any>,
+ *            onEvent: (listener: (event: object) => void) => () => void}} AgentHandle
+ */
+
+/**
+ * @param {{onProgress?: (stage: string, fraction: number) => void}} [options]
+ * @returns {AgentHandle}
+ */
+export function startAgentWorker({ onProgress = () => {} } = {}) {
+  const worker = new Worker(new URL("./agent_worker.mjs", import.meta.url), { type: "module", name: "agent" });
+  const calls = new Map();
+  const listeners = new Set();
+  let nextId = 1;
+  let resolveReady;
+  let rejectReady;
+  const ready = new Promise((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+
+  worker.onmessage = ({ data }) => {
+    switch (data?.type) {
+      case "progress":
+        onProgress(data.stage, data.fraction);
+        break;
+      case "ready":
+        resolveReady(data);
+        break;
+      case "boot-error":
+        rejectReady(new Error(data.message));
+        break;
+      case "exec-result": {
+        const call = calls.get(data.id);
+        if (!call) break;
+        calls.delete(data.id);
+        if (data.ok) call.resolve(data.value);
+        else call.reject(new Error(data.error));
+        break;
+      }
+      case "event":
+        for (const listener of listeners) listener(data.event);
+        break;
+      default:
+        break;
+    }
+  };
+  worker.onerror = (event) => rejectReady(new Error(`agent worker failed: ${event.message || "unknown error"}`));
+
+  function execPython(code) {
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      calls.set(id, { resolve, reject });
+      worker.postMessage({ type: "exec-python", id, code });
+    });
+  }
+
+  function onEvent(listener) {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  return { ready, worker, execPython, onEvent };
+}

@@ -1,0 +1,45 @@
+"""The page boots Python offline: shell first, then Pyodide in a worker with agent_py imported."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_page_boots_python_with_no_external_request(ready_page) -> None:
+    info = ready_page.evaluate("window.codeact.ready")
+    assert info["version"]
+    assert info["crossOriginIsolated"] is True
+    # The progress bar reached its end and the label says so.
+    assert ready_page.get_by_role("status").inner_text().startswith("Python ready")
+
+
+def test_python_runs_in_the_agent_worker_not_the_page(ready_page) -> None:
+    result = ready_page.evaluate(
+        "window.codeact.agent.execPython('import sys, js\\n[sys.platform, js.WorkerGlobalScope is not None, 6 * 7]')"
+    )
+    assert result == ["emscripten", True, 42]
+    # The main thread has no Pyodide of its own.
+    assert ready_page.evaluate("typeof window.loadPyodide") == "undefined"
+
+
+def test_shipped_wheels_import_without_network(ready_page) -> None:
+    value = ready_page.evaluate(
+        "window.codeact.agent.execPython('import httpx, anyio, idna, certifi, h11, httpcore\\nhttpx.__version__')"
+    )
+    assert value == "0.28.1"
+
+
+def test_boot_fails_loudly_when_a_package_is_missing(page, app_url) -> None:
+    """A wheel that 404s must fail the boot with its name, not log and continue."""
+    page.route("**/agent_py-*.whl", lambda route: route.fulfill(status=404, body="gone"))
+    page.goto(app_url)
+    page.wait_for_function("document.getElementById('boot').dataset.state === 'error'", timeout=60_000)
+    assert "failed" in page.get_by_role("status").inner_text().lower()
+
+
+def test_plain_static_host_boots_without_isolation(page, app_url_plain) -> None:
+    page.goto(app_url_plain)
+    page.wait_for_function("document.body.dataset.pythonReady === 'true'", timeout=60_000)
+    assert page.evaluate("window.codeact.ready")["crossOriginIsolated"] is False
