@@ -100,3 +100,14 @@ def ready_page(page, app_url):  # noqa: ANN001
     page.goto(app_url)
     page.wait_for_function("window.codeact && document.body.dataset.pythonReady === 'true'", timeout=60_000)
     return page
+
+
+@pytest.fixture(scope="session")
+def dist_url(vendored_runtime: None) -> Iterator[str]:
+    """dist/ (the static build) served without isolation headers, as a plain static host would."""
+    from codeact_host.dist import make_dist
+    from codeact_host.paths import DIST_DIR
+
+    make_dist()
+    with serving(DIST_DIR, isolation=False) as url:
+        yield url

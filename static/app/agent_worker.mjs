@@ -15,12 +15,17 @@
 
 const VENDOR = new URL("../vendor/", import.meta.url);
 const PYODIDE_INDEX = new URL("pyodide/", VENDOR).href;
-// The wheels agent_py needs at boot. Their dependencies come from the minimal lock the build writes.
+// agent_py imports with nothing else, so it is all the boot waits for. The model layer's transport (httpx and
+// its dependencies, resolved from the minimal lock the build writes) loads in the background right after:
+// it is needed only when a run calls a model, seconds later at the earliest.
 const BOOT_PACKAGES = ["agent_py"];
+const MODEL_PACKAGES = ["httpx"];
 
 const t0 = performance.now();
 const timings = {};
 let pyodide = null;
+/** Resolves when the model layer's packages are loaded; a failure rejects it loudly (runs then fail with it). */
+let modelLayerReady = null;
 const pending = []; // messages that arrived before Python was ready
 
 function progress(stage, fraction) {
@@ -52,10 +57,20 @@ async function boot() {
   const version = agentPy.__version__;
   progress("ready", 1);
   postMessage({ type: "ready", version, timings, crossOriginIsolated: self.crossOriginIsolated });
+  modelLayerReady = loadModelLayer();
+}
+
+async function loadModelLayer() {
+  const errors = [];
+  await pyodide.loadPackage(MODEL_PACKAGES, { messageCallback: () => {}, errorCallback: (m) => errors.push(m) });
+  if (errors.length) throw new Error(`model layer failed to load: ${errors.join("; ")}`);
+  assertPackagesLoaded(pyodide, MODEL_PACKAGES);
+  timings.modelLayer = Math.round(performance.now() - t0);
 }
 
 async function execPython({ id, code }) {
   try {
+    await modelLayerReady;
     const result = await pyodide.runPythonAsync(code);
     let value = result;
     if (result && typeof result.toJs === "function") {

@@ -43,3 +43,9 @@ def test_plain_static_host_boots_without_isolation(page, app_url_plain) -> None:
     page.goto(app_url_plain)
     page.wait_for_function("document.body.dataset.pythonReady === 'true'", timeout=60_000)
     assert page.evaluate("window.codeact.ready")["crossOriginIsolated"] is False
+
+
+def test_static_dist_boots_on_a_host_without_headers(page, dist_url) -> None:
+    page.goto(dist_url)
+    page.wait_for_function("document.body.dataset.pythonReady === 'true'", timeout=60_000)
+    assert page.evaluate("window.codeact.agent.execPython('2 ** 10')") == 1024
