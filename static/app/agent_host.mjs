@@ -10,6 +10,9 @@
 /**
  * @typedef {{version: string, timings: Record<string, number>, crossOriginIsolated: boolean}} ReadyInfo
  * @typedef {{ready: Promise<ReadyInfo>, worker: Worker, execPython: (code: string) => Promise<any>,
+ *            startRun: (task: string, settings: object, options?: {runId?: string, resume?: object}) => string,
+ *            stopRun: (runId: string) => void,
+ *            request: (type: string, payload?: object) => Promise<any>,
  *            onEvent: (listener: (event: object) => void) => () => void}} AgentHandle
  */
 
@@ -40,7 +43,8 @@ export function startAgentWorker({ onProgress = () => {} } = {}) {
       case "boot-error":
         rejectReady(new Error(data.message));
         break;
-      case "exec-result": {
+      case "exec-result":
+      case "reply": {
         const call = calls.get(data.id);
         if (!call) break;
         calls.delete(data.id);
@@ -65,10 +69,33 @@ export function startAgentWorker({ onProgress = () => {} } = {}) {
     });
   }
 
+  /**
+   * Start a run; events arrive through onEvent with `run_id` equal to the returned id. Messages posted before
+   * Python is ready wait in the worker's queue, so a task typed during boot is not lost.
+   */
+  function startRun(task, settings, { runId = crypto.randomUUID(), resume = null } = {}) {
+    worker.postMessage({ type: "start-run", runId, task, settings, resume });
+    return runId;
+  }
+
+  /** Stop a run: the worker cancels its Python task, which aborts the model fetch and kills the sandbox run. */
+  function stopRun(runId) {
+    worker.postMessage({ type: "stop-run", runId });
+  }
+
+  /** A request/reply message to the worker (test-connection, put-file, get-file, ...); resolves with its value. */
+  function request(type, payload = {}) {
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      calls.set(id, { resolve, reject });
+      worker.postMessage({ ...payload, type, id });
+    });
+  }
+
   function onEvent(listener) {
     listeners.add(listener);
     return () => listeners.delete(listener);
   }
 
-  return { ready, worker, execPython, onEvent };
+  return { ready, worker, execPython, startRun, stopRun, request, onEvent };
 }
