@@ -73,6 +73,13 @@ class AgentError(Exception):
             setattr(self, name, value)
         self._fields = tuple(fields)
 
+    def add_fields(self, **fields: Any) -> AgentError:
+        """Attach more fields after the fact (e.g. the partial text of a cut stream); returns self."""
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self._fields = self._fields + tuple(name for name in fields if name not in self._fields)
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": type(self).__name__, "message": self.message}
         for name in self._fields:
