@@ -55,12 +55,12 @@ def main(argv: list[str] | None = None) -> int:
         results.update(json.loads(args.out.read_text()))  # --only refreshes some figures, keeps the rest
     with serving(REPO_ROOT) as base_url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        results["machine"] = f"{platform.machine()} {platform.system()}, {platform.node()}, Chromium {browser.version}"
         try:
             for name in args.only.split(","):
                 results.update(_run_module(name.strip(), browser, base_url))
         finally:
             browser.close()
-    results["machine"] = f"{platform.machine()} {platform.system()}, {browser.version if False else 'chromium'}"
     results = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in sorted(results.items())}
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

@@ -23,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from codeact_host.paths import NODE_MODULES, REPO_ROOT, VENDOR_DIR
@@ -128,6 +129,25 @@ def _build_agent_wheel(dest: Path) -> None:
         check=True,
     )
     shutil.rmtree(build_dir, ignore_errors=True)
+    for wheel in dest.glob("agent_py-*.whl"):
+        _strip_host_packages(wheel)
+
+
+def _strip_host_packages(wheel: Path) -> None:
+    """Drop codeact_host/ (host-only tooling) from the browser's wheel and from its RECORD."""
+    kept = wheel.with_suffix(".tmp")
+    with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(kept, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            if item.filename.startswith("codeact_host/"):
+                continue
+            data = source.read(item)
+            if item.filename.endswith(".dist-info/RECORD"):
+                lines = data.decode().splitlines(keepends=True)
+                data = "".join(line for line in lines if not line.startswith("codeact_host/")).encode()
+            elif item.filename.endswith(".dist-info/top_level.txt"):
+                data = b"agent_py\n"
+            target.writestr(item, data)
+    kept.replace(wheel)
 
 
 def _write_minimal_lock(pyodide_dir: Path) -> None:
