@@ -27,10 +27,16 @@ class SSEParser:
         self._data: list[str] = []
         self._event = ""
         self._id: str | None = None
+        self._skip_lf = False
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Parse what arrived; returns the events it completed."""
-        self._buffer += self._decoder.decode(chunk)
+        text = self._decoder.decode(chunk)
+        if self._skip_lf and text:
+            # The previous read ended in CR, already taken as a line end; an LF now is its other half.
+            text = text[1:] if text[0] == "\n" else text
+            self._skip_lf = False
+        self._buffer += text
         return self._drain()
 
     def _drain(self) -> list[SSEEvent]:
@@ -42,9 +48,11 @@ class SSEParser:
             lf = buffer.find("\n", start)
             cr = buffer.find("\r", start, lf if lf >= 0 else size)
             if cr >= 0:
+                end = cr
                 if cr == size - 1:
-                    break  # a CR at the very end may be the first half of CRLF: wait for the next read
-                end, next_start = cr, cr + (2 if buffer[cr + 1] == "\n" else 1)
+                    next_start, self._skip_lf = size, True
+                else:
+                    next_start = cr + (2 if buffer[cr + 1] == "\n" else 1)
             elif lf >= 0:
                 end, next_start = lf, lf + 1
             else:

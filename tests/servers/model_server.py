@@ -54,6 +54,7 @@ import argparse
 import http.server
 import json
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -109,8 +110,7 @@ class ModelServer:
         self.requests: list[RecordedRequest] = []
         self._apply(DEFAULTS)
         self._apply(settings)
-        self._httpd = http.server.ThreadingHTTPServer((host, port), _make_handler(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _HTTPServer((host, port), _make_handler(self))
         self._thread: threading.Thread | None = None
 
     # --- control ------------------------------------------------------------------------------------------------
@@ -183,6 +183,15 @@ class ModelServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class _HTTPServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that abort or drop keep-alive connections are part of the script, not server failures.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _normalise(reply: Reply | None) -> dict[str, Any]:
