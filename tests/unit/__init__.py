@@ -1,0 +1,1 @@
+"""CPython unit tests (no browser)."""
