@@ -13,18 +13,21 @@
  *   {type: "event", event}                 agent events, forwarded as plain JSON
  */
 
+import { fetchWheels } from "./wheels.mjs";
+import { dropSnapshot, loadSnapshot, saveSnapshot } from "./snapshot_cache.mjs";
+
 const VENDOR = new URL("../vendor/", import.meta.url);
 const PYODIDE_INDEX = new URL("pyodide/", VENDOR).href;
-// agent_py imports with nothing else, so it is all the boot waits for. The model layer's transport (httpx and
-// its dependencies, resolved from the minimal lock the build writes) loads in the background right after:
-// it is needed only when a run calls a model, seconds later at the earliest.
+// agent_py imports with nothing else, so it is all a cold boot waits for. The model layer's transport (httpx and
+// its dependencies) loads right after "ready": a run needs it seconds later at the earliest.
 const BOOT_PACKAGES = ["agent_py"];
 const MODEL_PACKAGES = ["httpx"];
+const MODEL_IMPORTS = "import agent_py, httpx";
 
 const t0 = performance.now();
 const timings = {};
 let pyodide = null;
-/** Resolves when the model layer's packages are loaded; a failure rejects it loudly (runs then fail with it). */
+/** Resolves when the model layer is imported; a failure rejects it loudly (runs then fail with it). */
 let modelLayerReady = null;
 const pending = []; // messages that arrived before Python was ready
 
@@ -33,39 +36,70 @@ function progress(stage, fraction) {
   postMessage({ type: "progress", stage, fraction });
 }
 
-/** Fail the boot loudly when any requested package did not load (loadPackage only logs such failures). */
-function assertPackagesLoaded(py, requested) {
-  const loaded = new Set(Object.keys(py.loadedPackages).map((n) => n.toLowerCase().replace(/[-_.]+/g, "-")));
-  const missing = requested.filter((n) => !loaded.has(n.toLowerCase().replace(/[-_.]+/g, "-")));
-  if (missing.length) throw new Error(`packages failed to load: ${missing.join(", ")}`);
+async function fetchJson(url) {
+  const response = await fetch(url, { cache: "no-cache" });
+  if (!response.ok) throw new Error(`${url} failed to load: HTTP ${response.status}`);
+  return response.json();
 }
 
+/**
+ * Boot in one of two ways:
+ * - warm: a memory snapshot of a previous boot of this same build is in Cache Storage -> restore it; agent_py and
+ *   httpx are already imported.
+ * - cold: boot Pyodide while the wheels download in parallel, unpack and import agent_py ("ready"), then import
+ *   the model layer and snapshot the heap for the next visit. The snapshot is taken before any user code runs,
+ *   so it holds nothing of the user's.
+ */
 async function boot() {
   progress("runtime", 0.05);
-  const { loadPyodide } = await import(new URL("pyodide.mjs", PYODIDE_INDEX).href);
+  const [{ loadPyodide }, lock, build] = await Promise.all([
+    import(new URL("pyodide.mjs", PYODIDE_INDEX).href),
+    fetchJson(new URL("pyodide-lock.json", PYODIDE_INDEX)),
+    fetchJson(new URL("BUILD.json", VENDOR)).catch(() => ({ inputs: "" })),
+  ]);
+  const stamp = build.inputs;
+  const options = { indexURL: PYODIDE_INDEX, lockFileContents: lock, packageBaseUrl: PYODIDE_INDEX };
+  const snapshot = stamp ? await loadSnapshot(stamp) : null;
   progress("compile", 0.15);
-  pyodide = await loadPyodide({
-    indexURL: PYODIDE_INDEX,
-    lockFileURL: new URL("pyodide-lock.json", PYODIDE_INDEX).href,
-    packages: BOOT_PACKAGES,
-    stdout: (line) => console.log("[py]", line),
-    stderr: (line) => console.warn("[py]", line),
-  });
+  if (snapshot) {
+    try {
+      pyodide = await loadPyodide({ ...options, _loadSnapshot: snapshot });
+      timings.snapshot = "restored";
+      return announceReady(Promise.resolve());
+    } catch (err) {
+      console.warn("Python snapshot unusable, booting normally:", err);
+      await dropSnapshot(stamp);
+    }
+  }
+  const wheels = fetchWheels(lock, PYODIDE_INDEX, [...BOOT_PACKAGES, ...MODEL_PACKAGES]);
+  wheels.catch(() => {}); // awaited below; this only keeps an early failure from being reported twice
+  pyodide = await loadPyodide({ ...options, _makeSnapshot: Boolean(stamp) });
   progress("packages", 0.85);
-  assertPackagesLoaded(pyodide, BOOT_PACKAGES);
-  const agentPy = pyodide.pyimport("agent_py");
-  const version = agentPy.__version__;
-  progress("ready", 1);
-  postMessage({ type: "ready", version, timings, crossOriginIsolated: self.crossOriginIsolated });
-  modelLayerReady = loadModelLayer();
+  const all = await wheels;
+  const bootNames = new Set(BOOT_PACKAGES.map((n) => n.replace(/_/g, "-")));
+  for (const wheel of all.filter((w) => bootNames.has(w.name))) pyodide.unpackArchive(wheel.bytes, "wheel");
+  pyodide.runPython("import agent_py");
+  return announceReady(loadModelLayer(all.filter((w) => !bootNames.has(w.name)), stamp));
 }
 
-async function loadModelLayer() {
-  const errors = [];
-  await pyodide.loadPackage(MODEL_PACKAGES, { messageCallback: () => {}, errorCallback: (m) => errors.push(m) });
-  if (errors.length) throw new Error(`model layer failed to load: ${errors.join("; ")}`);
-  assertPackagesLoaded(pyodide, MODEL_PACKAGES);
+function announceReady(modelLayer) {
+  modelLayerReady = modelLayer;
+  modelLayerReady.catch((err) => postMessage({ type: "boot-error", message: String(err) }));
+  const version = pyodide.runPython("import agent_py; agent_py.__version__");
+  progress("ready", 1);
+  postMessage({ type: "ready", version, timings, crossOriginIsolated: self.crossOriginIsolated });
+}
+
+async function loadModelLayer(wheels, stamp) {
+  await new Promise((resolve) => setTimeout(resolve, 0)); // let "ready" reach the page first
+  for (const wheel of wheels) pyodide.unpackArchive(wheel.bytes, "wheel");
+  pyodide.runPython(MODEL_IMPORTS);
   timings.modelLayer = Math.round(performance.now() - t0);
+  if (stamp) {
+    const bytes = pyodide.makeMemorySnapshot();
+    timings.snapshotBytes = bytes.byteLength;
+    saveSnapshot(stamp, bytes).then((saved) => { timings.snapshot = saved ? "saved" : "not saved"; });
+  }
 }
 
 async function execPython({ id, code }) {

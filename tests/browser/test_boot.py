@@ -49,3 +49,43 @@ def test_static_dist_boots_on_a_host_without_headers(page, dist_url) -> None:
     page.goto(dist_url)
     page.wait_for_function("document.body.dataset.pythonReady === 'true'", timeout=60_000)
     assert page.evaluate("window.codeact.agent.execPython('2 ** 10')") == 1024
+
+
+SNAPSHOT_COUNT = """async () => (await (await caches.open('codeact-pyodide-snapshot')).keys()).length"""
+
+
+def wait_for_snapshot(page, timeout_s: float = 60) -> None:
+    """The snapshot is saved in the background after boot; poll Cache Storage (an async predicate can't be
+    given to wait_for_function: its promise is truthy at once)."""
+    for _ in range(int(timeout_s * 5)):
+        if page.evaluate(SNAPSHOT_COUNT) == 1:
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError("no Python snapshot was stored")
+
+
+def test_second_visit_restores_a_memory_snapshot_with_the_model_layer_imported(ready_page, app_url) -> None:
+    wait_for_snapshot(ready_page)
+    first = ready_page.evaluate("window.codeact.ready")
+    assert "snapshot" not in first["timings"] or first["timings"]["snapshot"] != "restored"
+    ready_page.reload()
+    ready_page.wait_for_function("document.body.dataset.pythonReady === 'true'", timeout=60_000)
+    second = ready_page.evaluate("window.codeact.ready")
+    assert second["timings"].get("snapshot") == "restored", ready_page.console_messages
+    # The restored interpreter is whole: httpx is already imported and fresh code runs.
+    assert ready_page.evaluate(
+        "window.codeact.agent.execPython('import sys\\n[\"httpx\" in sys.modules, sum(range(10))]')"
+    ) == [True, 45]
+
+
+def test_a_corrupt_snapshot_falls_back_to_a_normal_boot(ready_page) -> None:
+    wait_for_snapshot(ready_page)
+    ready_page.evaluate("""async () => {
+      const cache = await caches.open('codeact-pyodide-snapshot');
+      const [key] = await cache.keys();
+      await cache.put(key, new Response(new Uint8Array(1024).fill(7)));
+    }""")
+    ready_page.reload()
+    ready_page.wait_for_function("document.body.dataset.pythonReady === 'true'", timeout=60_000)
+    assert ready_page.evaluate("window.codeact.ready")["timings"].get("snapshot") != "restored"
+    assert ready_page.evaluate("window.codeact.agent.execPython('6 * 7')") == 42
