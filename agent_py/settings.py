@@ -1,0 +1,129 @@
+"""Run settings as the page sends them (camelCase JSON) -> typed, checked Python objects.
+
+The page's settings panel, the CLI and the widget all send the same shape (docs/ARCHITECTURE.md):
+    {provider, preset, baseUrl, model, apiKey, temperature, maxTokens, seed,
+     limits: {maxSteps, maxWallClockS, maxTokens, maxCost},
+     sandbox: {timeoutMs, memoryMb, outputLimit}, demo}
+Bad input raises ConfigError naming the field and what it accepts; nothing is silently replaced by a default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent_py.errors import ConfigError
+
+__all__ = ["RunSettings", "SandboxSettings", "LimitSettings"]
+
+
+def _number(data: dict[str, Any], key: str, default: float | None, *, minimum: float = 0,
+            integer: bool = False) -> Any:
+    value = data.get(key, default)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"setting {key!r} must be a number, got {value!r}", field=key)
+    if value < minimum:
+        raise ConfigError(f"setting {key!r} must be >= {minimum}, got {value!r}", field=key)
+    if integer and int(value) != value:
+        raise ConfigError(f"setting {key!r} must be a whole number, got {value!r}", field=key)
+    return int(value) if integer else float(value)
+
+
+def _section(data: dict[str, Any], key: str) -> dict[str, Any]:
+    section = data.get(key)
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"setting {key!r} must be an object, got {type(section).__name__}", field=key)
+    return section
+
+
+@dataclass(slots=True)
+class LimitSettings:
+    max_steps: int = 12
+    max_wall_clock_s: float = 300.0
+    max_tokens: int | None = None
+    max_cost: float | None = None
+
+    @classmethod
+    def from_page(cls, data: dict[str, Any]) -> LimitSettings:
+        return cls(
+            max_steps=_number(data, "maxSteps", 12, minimum=1, integer=True),
+            max_wall_clock_s=_number(data, "maxWallClockS", 300.0, minimum=1),
+            max_tokens=_number(data, "maxTokens", None, minimum=1, integer=True),
+            max_cost=_number(data, "maxCost", None, minimum=0),
+        )
+
+
+@dataclass(slots=True)
+class SandboxSettings:
+    timeout_ms: int = 10_000
+    memory_mb: int = 256
+    output_limit: int = 20_000
+
+    @classmethod
+    def from_page(cls, data: dict[str, Any]) -> SandboxSettings:
+        return cls(
+            timeout_ms=_number(data, "timeoutMs", 10_000, minimum=100, integer=True),
+            memory_mb=_number(data, "memoryMb", 256, minimum=16, integer=True),
+            output_limit=_number(data, "outputLimit", 20_000, minimum=1000, integer=True),
+        )
+
+
+@dataclass(slots=True)
+class RunSettings:
+    """`model` is a ModelConfig, or None for a recorded demo (then `demo` names the trace)."""
+
+    model: Any = None
+    generation: Any = None
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    demo: str | None = None
+
+    @classmethod
+    def from_page(cls, data: dict[str, Any]) -> RunSettings:
+        if not isinstance(data, dict):
+            raise ConfigError(f"settings must be an object, got {type(data).__name__}")
+        limits = LimitSettings.from_page(_section(data, "limits"))
+        sandbox = SandboxSettings.from_page(_section(data, "sandbox"))
+        demo = data.get("demo") or None
+        if demo is not None and not isinstance(demo, str):
+            raise ConfigError("setting 'demo' must be the name of a recorded demo", field="demo")
+        from agent_py.models import GenerationOptions
+
+        generation = GenerationOptions(
+            temperature=_number(data, "temperature", None, minimum=0),
+            max_tokens=_number(data, "maxTokens", None, minimum=1, integer=True),
+            seed=_number(data, "seed", None, minimum=0, integer=True),
+        )
+        model = None if demo else _model_config(data)
+        return cls(model=model, generation=generation, limits=limits, sandbox=sandbox, demo=demo)
+
+
+def _model_config(data: dict[str, Any]) -> Any:
+    from agent_py.models import ModelConfig
+
+    model = str(data.get("model") or "").strip()
+    if not model:
+        raise ConfigError("no model is set: choose one in Settings (or start a recorded demo)", field="model")
+    overrides: dict[str, Any] = {"model": model, "api_key": str(data.get("apiKey") or "")}
+    base_url = str(data.get("baseUrl") or "").strip()
+    if base_url:
+        overrides["base_url"] = base_url
+    headers = data.get("extraHeaders") or {}
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise ConfigError("setting 'extraHeaders' must map header names to strings", field="extraHeaders")
+    if headers:
+        overrides["extra_headers"] = dict(headers)
+    num_ctx = _number(data, "numCtx", None, minimum=256, integer=True)
+    if num_ctx:
+        overrides["num_ctx"] = num_ctx
+    preset = data.get("preset")
+    if preset:
+        return ModelConfig.from_preset(str(preset), **overrides)
+    provider = data.get("provider") or "openai"
+    if not base_url:
+        raise ConfigError("no base URL is set: choose a preset or enter the server's URL", field="baseUrl")
+    return ModelConfig(provider=provider, **overrides)
