@@ -72,6 +72,8 @@ class AppRequestHandler(http.server.SimpleHTTPRequestHandler):
                 self.send_header(name, value)
         # Same-origin resources are fine under COEP; CORP lets a cross-origin host page embed the widget's files.
         self.send_header("Cross-Origin-Resource-Policy", "cross-origin")
+        # Public static files, no credentials: a host page on another origin may load widget.js as a module.
+        self.send_header("Access-Control-Allow-Origin", "*")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("X-Content-Type-Options", "nosniff")
         for name, value in self.extra_headers.items():

@@ -1,0 +1,188 @@
+/**
+ * Embed the CodeAct agent in any page with one tag. The agent runs in an iframe on the agent's own origin, so the
+ * host page's DOM, cookies and storage are out of the agent's reach, and the agent's keys and history are out of
+ * the host's reach. The host gives the agent tools that act on the host page.
+ *
+ * @example
+ *   <script type="module" src="https://agent.example/static/widget.js"></script>
+ *   <codeact-agent preset="ollama" model="qwen2.5-coder:7b" theme="dark" style="height: 560px"></codeact-agent>
+ *   <script type="module">
+ *     const agent = document.querySelector("codeact-agent");
+ *     agent.registerTool({
+ *       name: "read_table", description: "Rows of the price table on this page.",
+ *       parameters: { type: "object", properties: {} },
+ *       policy: "allow",                       // "allow" | "ask" (the widget asks its user) | "deny"
+ *       handler: async () => [...document.querySelectorAll("tr")].map((tr) => tr.innerText),
+ *     });
+ *     agent.addEventListener("codeact-event", (e) => console.log(e.detail));   // every run event
+ *     agent.addEventListener("codeact-final-answer", (e) => console.log(e.detail.value));
+ *     await agent.start("Which product is cheapest?");
+ *   </script>
+ *
+ * Attributes: preset, model, base-url, task (started once ready), theme ("light" | "dark"), tools (built-in
+ * tools to turn on, comma-separated). Or without the tag: `mount(element, {preset, model, ...})`.
+ * Methods: registerTool(spec), unregisterTool(name), start(task, settings?) -> runId, stop(), ready (a Promise).
+ */
+
+import { checkToolSpec, checkWidgetMessage, ProtocolError } from "./embed/protocol.mjs";
+
+// The widget is the page itself in embed mode (compact layout + static/embed/bridge.mjs).
+const EMBED_URL = new URL("../index.html?embed=1", import.meta.url);
+const OPTION_ATTRIBUTES = ["preset", "model", "base-url", "theme", "tools"];
+
+function camel(name) {
+  return name.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+}
+
+export class CodeActAgentElement extends HTMLElement {
+  static observedAttributes = OPTION_ATTRIBUTES;
+
+  #port = null;
+  #frame = null;
+  #handlers = new Map(); // tool name -> {spec, handler}
+  #pendingRuns = new Map(); // start request id -> resolve(runId)
+  #readyResolve;
+  /** Resolves with {version, crossOriginIsolated} once the agent inside is up. */
+  ready = new Promise((resolve) => {
+    this.#readyResolve = resolve;
+  });
+
+  connectedCallback() {
+    if (this.#frame) return;
+    const shadow = this.attachShadow({ mode: "closed" });
+    const style = document.createElement("style");
+    style.textContent = ":host{display:block;min-height:320px;height:480px}iframe{border:0;width:100%;height:100%}";
+    const frame = document.createElement("iframe");
+    frame.title = "CodeAct agent";
+    frame.allow = "cross-origin-isolated; clipboard-write";
+    frame.src = EMBED_URL.href;
+    frame.addEventListener("load", () => this.#connect(), { once: true });
+    shadow.append(style, frame);
+    this.#frame = frame;
+  }
+
+  attributeChangedCallback() {
+    this.#send({ type: "set-options", options: this.#options() });
+  }
+
+  #options() {
+    const options = {};
+    for (const name of OPTION_ATTRIBUTES) {
+      if (this.hasAttribute(name)) options[camel(name)] = this.getAttribute(name);
+    }
+    return options;
+  }
+
+  #connect() {
+    const channel = new MessageChannel();
+    this.#port = channel.port1;
+    this.#port.onmessage = (event) => this.#receive(event.data);
+    // The only window message: it carries the private port. Its target origin pins it to the agent's origin.
+    this.#frame.contentWindow.postMessage({ type: "codeact:connect", options: this.#options() }, EMBED_URL.origin, [
+      channel.port2,
+    ]);
+    this.#sendTools();
+  }
+
+  #send(message) {
+    if (this.#port) this.#port.postMessage(message);
+  }
+
+  #sendTools() {
+    this.#send({ type: "register-tools", tools: [...this.#handlers.values()].map(({ spec }) => spec) });
+  }
+
+  async #receive(message) {
+    try {
+      checkWidgetMessage(message);
+    } catch (err) {
+      console.warn("codeact-agent: dropped a malformed message from the widget:", err.message);
+      return;
+    }
+    switch (message.type) {
+      case "ready":
+        this.#readyResolve({ version: message.version, crossOriginIsolated: message.crossOriginIsolated });
+        if (this.hasAttribute("task")) this.start(this.getAttribute("task"));
+        break;
+      case "event":
+        this.#dispatchRunEvent(message.event);
+        break;
+      case "tool-call":
+        this.#send(await this.#callTool(message));
+        break;
+      case "error":
+        this.dispatchEvent(new CustomEvent("codeact-error", { detail: { message: message.message } }));
+        break;
+    }
+  }
+
+  #dispatchRunEvent(event) {
+    if (event.type === "RunStarted" && this.#pendingRuns.has(event.request_id)) {
+      this.#pendingRuns.get(event.request_id)(event.run_id);
+      this.#pendingRuns.delete(event.request_id);
+    }
+    this.dispatchEvent(new CustomEvent("codeact-event", { detail: event }));
+    const named = { FinalAnswer: "codeact-final-answer", RunFinished: "codeact-run-finished", RunError: "codeact-error" };
+    if (named[event.type]) this.dispatchEvent(new CustomEvent(named[event.type], { detail: event }));
+  }
+
+  async #callTool({ callId, name, arguments: args }) {
+    const entry = this.#handlers.get(name);
+    if (!entry) return { type: "tool-result", callId, ok: false, error: `UnknownTool: no host tool named ${name}` };
+    try {
+      const value = await entry.handler(args);
+      // Only JSON crosses: a DOM node, a function or a cycle is the host's bug, reported as such.
+      const json = JSON.stringify(value === undefined ? null : value);
+      return { type: "tool-result", callId, ok: true, value: JSON.parse(json) };
+    } catch (err) {
+      return { type: "tool-result", callId, ok: false, error: `${err?.name ?? "Error"}: ${err?.message ?? err}` };
+    }
+  }
+
+  /**
+   * Give the agent a tool. `handler(arguments)` runs in this page and returns JSON (or a Promise of it).
+   * @param {{name: string, description?: string, parameters?: object, returns?: object,
+   *          policy?: "allow"|"ask"|"deny", ratePerMinute?: number, handler: (args: object) => any}} spec
+   */
+  registerTool({ handler, ...spec }) {
+    if (typeof handler !== "function") throw new ProtocolError(`tool ${spec.name}: handler must be a function`);
+    const checked = checkToolSpec(spec);
+    this.#handlers.set(checked.name, { spec: checked, handler });
+    this.#sendTools();
+  }
+
+  unregisterTool(name) {
+    this.#handlers.delete(name);
+    this.#sendTools();
+  }
+
+  /** Start a run; resolves with its run id once the agent has accepted it. */
+  async start(task, settings = undefined) {
+    await this.ready;
+    const requestId = crypto.randomUUID();
+    const runId = new Promise((resolve) => this.#pendingRuns.set(requestId, resolve));
+    this.#send({ type: "start", task, settings, requestId });
+    return runId;
+  }
+
+  stop(runId = undefined) {
+    this.#send({ type: "stop", runId });
+  }
+}
+
+/**
+ * Mount the agent into `element` without writing the tag.
+ * @param {HTMLElement} element
+ * @param {Record<string, string>} [options] the same names as the attributes (baseUrl for base-url)
+ * @returns {CodeActAgentElement}
+ */
+export function mount(element, options = {}) {
+  const agent = document.createElement("codeact-agent");
+  for (const [name, value] of Object.entries(options)) {
+    agent.setAttribute(name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), String(value));
+  }
+  element.append(agent);
+  return agent;
+}
+
+if (!customElements.get("codeact-agent")) customElements.define("codeact-agent", CodeActAgentElement);
