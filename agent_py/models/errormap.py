@@ -20,7 +20,7 @@ from agent_py.errors import (
     ServerError,
 )
 
-__all__ = ["error_from_status", "error_message_of", "is_context_overflow", "redact"]
+__all__ = ["error_from_status", "error_message_of", "is_context_overflow", "redact", "retry_after_from_message"]
 
 _OVERFLOW = re.compile(
     "|".join((
@@ -75,6 +75,19 @@ def error_message_of(body: bytes | str | Any) -> str:
     return json.dumps(data)[:500] if data is not None else ""
 
 
+_TRY_AGAIN = re.compile(r"(?:try again|retry) (?:in|after) (\d+(?:\.\d+)?)\s*(ms|s|sec|seconds?)?\b", re.IGNORECASE)
+
+
+def retry_after_from_message(message: str) -> float | None:
+    """OpenAI and Groq say "Please try again in 1.234s" in the body: in a browser that is often all there is, since
+    a cross-origin page can read Retry-After only if the server lists it in Access-Control-Expose-Headers."""
+    match = _TRY_AGAIN.search(message)
+    if not match:
+        return None
+    value = float(match.group(1))
+    return value / 1000 if (match.group(2) or "").lower() == "ms" else value
+
+
 def error_from_status(
     status: int, body: bytes, *, url: str, model: str, retry_after_s: float | None = None, secret: str = ""
 ) -> ModelError:
@@ -93,6 +106,8 @@ def error_from_status(
             model=model,
             **where,
         )
+    if retry_after_s is None and status in (429, 503):
+        retry_after_s = retry_after_from_message(detail)
     if status == 429:
         return RateLimited(
             f"rate limited (429): {detail}", retry_after_s=retry_after_s, fix="wait, or lower the request rate",

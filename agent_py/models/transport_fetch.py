@@ -39,6 +39,17 @@ def _js_object(value: dict[str, Any]) -> Any:
     return to_js(value, dict_converter=js.Object.fromEntries)
 
 
+def _page_origin() -> str:
+    """This page's origin, for the CORS fix. Read by a JS expression: in Pyodide's worker, reading a getter of the
+    global scope through the `js` proxy (js.location, js.performance) raises "Illegal invocation"."""
+    try:
+        from pyodide.code import run_js  # type: ignore[import-not-found]
+
+        return str(run_js("self.location.origin"))
+    except Exception:  # noqa: BLE001 - the origin only improves the wording
+        return ""
+
+
 class FetchByteStream(httpx.AsyncByteStream):
     def __init__(self, reader: Any, controller: Any) -> None:
         self._reader = reader
@@ -115,7 +126,7 @@ class FetchTransport(httpx.AsyncBaseTransport):
 
     async def _network_error(self, url: str, detail: str) -> Exception:
         config = self._config
-        origin = str(getattr(js.self.location, "origin", "") or "")
+        origin = _page_origin()
         cors_words = cors_fix(config, origin) if config else "the server must allow this page's origin (CORS)"
         connect_words = connect_fix(config) if config else f"check that the server at {url} is running"
         if "abort" in detail.lower():

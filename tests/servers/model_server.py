@@ -40,7 +40,8 @@ A reply is a string (the answer text) or a dict with any of:
     delay_s          for "slow_first_byte"
 
 Settings (attributes, reset by reset()): allowed_origin ("*", an exact origin, or None to refuse every origin:
-the preflight gets 403 without CORS headers, as Ollama does without OLLAMA_ORIGINS), chunk_chars, chunk_delay_s,
+the preflight and any request carrying that Origin get 403 without CORS headers, as Ollama does without
+OLLAMA_ORIGINS; no reply is consumed), chunk_chars, chunk_delay_s,
 models (names listed), default_reply, resource_policy (a Cross-Origin-Resource-Policy header value, or None).
 
 Standalone: `python -m tests.servers.model_server --port 8123 [--origin '*'] [--reply 'text']`. Then the same
@@ -215,6 +216,7 @@ def _make_handler(server: ModelServer) -> type[http.server.BaseHTTPRequestHandle
 class _Handler(http.server.BaseHTTPRequestHandler):
     owner: ModelServer
     protocol_version = "HTTP/1.1"  # chunked streaming and keep-alive, like real servers
+    disable_nagle_algorithm = True  # each delta leaves at once (else small writes wait ~40 ms for delayed ACKs)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base class signature
         pass
@@ -240,6 +242,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if origin is not None and self._origin_allowed():
             self.send_header("Access-Control-Allow-Origin", "*" if self.owner.allowed_origin == "*" else origin)
             self.send_header("Vary", "Origin")
+            # Without this a cross-origin page cannot read Retry-After (it is not a CORS-safelisted header).
+            self.send_header("Access-Control-Expose-Headers", "Retry-After")
         if self.owner.resource_policy:
             self.send_header("Cross-Origin-Resource-Policy", self.owner.resource_policy)
 
@@ -285,8 +289,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def _refuse_origin(self) -> bool:
+        """Like Ollama without OLLAMA_ORIGINS: a request from a foreign origin gets 403 (and no CORS headers). It can
+        arrive without a preflight when the browser cached an earlier, allowed one."""
+        if self._origin_allowed():
+            return False
+        self._send_json(403, {"error": "origin not allowed"})
+        return True
+
     def do_GET(self) -> None:  # noqa: N802
         record = self._record()
+        if self._refuse_origin():
+            return
         if record.path == "/_control/requests":
             self._send_json(200, [r.to_dict() for r in self.owner.requests[:-1]])
         elif record.path == "/v1/models":
@@ -300,6 +314,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         record = self._record()
+        if self._refuse_origin():
+            return
         if record.path.startswith("/_control/"):
             self._control(record)
             return

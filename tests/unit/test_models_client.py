@@ -223,6 +223,17 @@ async def test_429_retry_after_http_date() -> None:
     assert 17 <= client.fake_sleep.calls[0] <= 20
 
 
+@pytest.mark.parametrize(("message", "seconds"), [("Rate limit reached. Please try again in 1.5s.", 1.5),
+                                                  ("Please try again in 250ms", 0.25),
+                                                  ("retry after 4 seconds", 4.0)])
+async def test_429_without_header_reads_the_wait_from_the_message(message: str, seconds: float) -> None:
+    """In a browser Retry-After is unreadable unless exposed by CORS; OpenAI and Groq also say it in words."""
+    script = Script(error_response(429, message), stream_response(sse_body("ok")))
+    client = make_client(script)
+    await client.complete(MESSAGES)
+    assert client.fake_sleep.calls == [max(seconds, 0.5)]
+
+
 async def test_429_retry_after_beyond_the_cap_raises_at_once() -> None:
     script = Script(error_response(429, "daily quota", {"Retry-After": "3600"}))
     client = make_client(script)
