@@ -12,7 +12,6 @@ The key goes into the Authorization header and nowhere else: no logging here, an
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import sys
@@ -27,6 +26,7 @@ from agent_py.errors import BadRequest, ModelConnectError, ModelError, ModelTime
 
 from . import ollama, openai
 from .config import GenerationOptions, ModelConfig
+from .deadline import ReadDeadline
 from .errormap import error_from_status, redact
 from .fixes import connect_fix
 from .retry import RetryPolicy, parse_retry_after
@@ -183,7 +183,12 @@ class ModelClient:
         http = self._client()
         accept = "application/x-ndjson" if self.config.provider == "ollama" else "text/event-stream"
         built = http.build_request("POST", request.url, json=request.body, headers=self._headers(accept))
-        response = await self._guard(http.send(built, stream=True), request.url, before_body=True)
+        deadline = ReadDeadline(self.config.read_timeout_s)
+        try:
+            response = await self._guard(deadline, http.send(built, stream=True), request.url, before_body=True)
+        except BaseException:
+            deadline.close()
+            raise
         try:
             if response.status_code >= 300:
                 raise await self._status_error(response, request.url)
@@ -195,7 +200,7 @@ class ModelClient:
             chunks = response.aiter_bytes().__aiter__()
             while True:
                 try:
-                    chunk = await self._guard(chunks.__anext__(), request.url, before_body=False)
+                    chunk = await self._guard(deadline, chunks.__anext__(), request.url, before_body=False)
                 except StopAsyncIteration:
                     break
                 for raw in decoder.feed(chunk):
@@ -214,6 +219,7 @@ class ModelClient:
             yield UsageEvent(usage)
             yield FinishEvent(decoder.finish_reason or "stop")
         finally:
+            deadline.close()
             await response.aclose()
 
     @staticmethod
@@ -249,11 +255,10 @@ class ModelClient:
             headers["Authorization"] = f"Bearer {self.config.api_key}"
         return headers
 
-    async def _guard(self, awaitable: Awaitable[Any], url: str, *, before_body: bool) -> Any:
+    async def _guard(self, deadline: ReadDeadline, awaitable: Awaitable[Any], url: str, *, before_body: bool) -> Any:
         """Await with the read timeout, and turn transport exceptions into typed errors (never with headers)."""
         try:
-            async with asyncio.timeout(self.config.read_timeout_s):
-                return await awaitable
+            return await deadline.read(awaitable)
         except ModelError:
             raise
         except (TimeoutError, httpx.TimeoutException) as err:
@@ -293,13 +298,17 @@ class ModelClient:
     async def _get_json(self, url: str) -> Any:
         http = self._client()
         built = http.build_request("GET", url, headers=self._headers("application/json"))
-        response = await self._guard(http.send(built, stream=True), url, before_body=True)
+        deadline = ReadDeadline(self.config.read_timeout_s)
         try:
-            if response.status_code >= 300:
-                raise await self._status_error(response, url)
-            body = await self._guard(response.aread(), url, before_body=False)
+            response = await self._guard(deadline, http.send(built, stream=True), url, before_body=True)
+            try:
+                if response.status_code >= 300:
+                    raise await self._status_error(response, url)
+                body = await self._guard(deadline, response.aread(), url, before_body=False)
+            finally:
+                await response.aclose()
         finally:
-            await response.aclose()
+            deadline.close()
         try:
             return json.loads(body)
         except ValueError:

@@ -450,3 +450,14 @@ async def test_no_key_no_authorization_header() -> None:
     cfg = ModelConfig(provider="openai", base_url="http://model.test/v1", model="m")
     await ModelClient(cfg, script.transport).complete(MESSAGES)
     assert "authorization" not in script.requests[0].headers
+
+
+async def test_a_slow_consumer_is_not_a_read_timeout() -> None:
+    """The read timeout counts only time spent waiting for the server, never the consumer's time at a yield."""
+    script = Script(stream_response(sse_body("a", "b", "c")))
+    client = make_client(script, retries=0, read_timeout_s=0.05)
+    seen = []
+    async for event in client.stream(MESSAGES):
+        seen.append(event)
+        await asyncio.sleep(0.12)
+    assert [e.text for e in seen if isinstance(e, TextDelta)] == ["a", "b", "c"]
