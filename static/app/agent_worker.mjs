@@ -65,6 +65,7 @@ async function boot() {
     try {
       pyodide = await loadPyodide({ ...options, _loadSnapshot: snapshot });
       timings.snapshot = "restored";
+      useRealJsGlobals();
       return announceReady(Promise.resolve());
     } catch (err) {
       console.warn("Python snapshot unusable, booting normally:", err);
@@ -100,6 +101,17 @@ async function loadModelLayer(wheels, stamp) {
     timings.snapshotBytes = bytes.byteLength;
     saveSnapshot(stamp, bytes).then((saved) => { timings.snapshot = saved ? "saved" : "not saved"; });
   }
+  useRealJsGlobals();
+}
+
+/**
+ * A boot that can be snapshotted hands Python a recording Proxy of globalThis as `js`, and getters called through
+ * it throw "Illegal invocation" (js.location, js.performance...). Once the snapshot is taken (or restored), give
+ * Python the real global scope. Nothing imported `js` before this point, so no module holds the proxy.
+ */
+function useRealJsGlobals() {
+  pyodide.registerJsModule("js", self);
+  pyodide.runPython("import sys; sys.modules.pop('js', None)");
 }
 
 async function execPython({ id, code }) {

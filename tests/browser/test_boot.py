@@ -89,3 +89,19 @@ def test_a_corrupt_snapshot_falls_back_to_a_normal_boot(ready_page) -> None:
     ready_page.wait_for_function("document.body.dataset.pythonReady === 'true'", timeout=60_000)
     assert ready_page.evaluate("window.codeact.ready")["timings"].get("snapshot") != "restored"
     assert ready_page.evaluate("window.codeact.agent.execPython('6 * 7')") == 42
+
+
+JS_GETTERS = """
+import js
+[str(js.location.origin) == str(js.self.origin), js.performance.now() > 0, bool(js.crossOriginIsolated)]
+"""
+
+
+def test_python_sees_the_real_worker_globals_after_cold_and_warm_boots(ready_page) -> None:
+    """A snapshot-capable boot gives Python a recording proxy whose getters throw; the worker swaps it out."""
+    assert ready_page.evaluate("(code) => window.codeact.agent.execPython(code)", JS_GETTERS) == [True, True, True]
+    wait_for_snapshot(ready_page)
+    ready_page.reload()
+    ready_page.wait_for_function("document.body.dataset.pythonReady === 'true'", timeout=60_000)
+    assert ready_page.evaluate("window.codeact.ready")["timings"].get("snapshot") == "restored"
+    assert ready_page.evaluate("(code) => window.codeact.agent.execPython(code)", JS_GETTERS) == [True, True, True]
