@@ -40,12 +40,9 @@ def _js_object(value: dict[str, Any]) -> Any:
 
 
 def _page_origin() -> str:
-    """This page's origin, for the CORS fix. Read by a JS expression: in Pyodide's worker, reading a getter of the
-    global scope through the `js` proxy (js.location, js.performance) raises "Illegal invocation"."""
+    """This page's origin, for the CORS fix (the worker's location is the page's origin)."""
     try:
-        from pyodide.code import run_js  # type: ignore[import-not-found]
-
-        return str(run_js("self.location.origin"))
+        return str(js.self.location.origin)
     except Exception:  # noqa: BLE001 - the origin only improves the wording
         return ""
 
