@@ -7,7 +7,8 @@
 
 Retries happen only while nothing has been delivered: once a delta went out, a retry would repeat it, so a cut
 stream ends with StreamError(partial_text=...) from stream(), or a ModelResponse(partial=True) from complete().
-The key goes into the Authorization header and nowhere else: no logging here, and error texts are redacted.
+The key goes into the Authorization header and nowhere else: logs name the URL and model (agent_py.log, logger
+"model"), never a header, and error texts are redacted.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import httpx
 
 from agent_py.errors import BadRequest, ModelConnectError, ModelError, ModelTimeout, StreamError
+from agent_py.log import get_logger
 
 from . import ollama, openai
 from .config import GenerationOptions, ModelConfig
@@ -38,6 +40,7 @@ from .wire import ChatRequest, StreamDecoder
 __all__ = ["ModelClient", "default_transport"]
 
 ERROR_BODY_LIMIT = 64 * 1024  # an error page is read only this far: enough for any JSON error
+log = get_logger("model")
 
 
 def default_transport(config: ModelConfig) -> httpx.AsyncBaseTransport:
@@ -169,10 +172,16 @@ class ModelClient:
             except ModelError as err:
                 if text or reasoning:
                     err.add_fields(partial_text="".join(text), partial_reasoning="".join(reasoning))
+                    log.warn("stream cut after delivery; not retried", url=request.url, error=type(err).__name__,
+                             delivered_chars=sum(map(len, text)) + sum(map(len, reasoning)), reason=err.message)
                     raise
                 delay = self.retry.delay_for(err, retries)
                 if delay is None:
+                    log.warn("model call failed", url=request.url, model=self.config.model, error=type(err).__name__,
+                             status=err.status, attempts=stats.attempts, reason=err.message)
                     raise
+                log.warn("retrying model call", url=request.url, wait_s=round(delay, 3), error=type(err).__name__,
+                         status=err.status, attempt=stats.attempts, reason=err.message)
             await self.retry.wait(delay)
             retries += 1
 
@@ -180,6 +189,11 @@ class ModelClient:
         self, request: ChatRequest, messages: list[dict[str, Any]], text: list[str], reasoning: list[str]
     ) -> AsyncIterator[ModelEvent]:
         """One HTTP exchange. Appends what it yields to `text`/`reasoning` so the caller knows what was delivered."""
+        timed = log.enabled("debug")  # the clock is read only when someone will see the times
+        started = self._clock() if timed else 0.0
+        if timed:
+            log.debug("model request", url=request.url, model=self.config.model, provider=self.config.provider,
+                      messages=len(messages))
         http = self._client()
         accept = "application/x-ndjson" if self.config.provider == "ollama" else "text/event-stream"
         built = http.build_request("POST", request.url, json=request.body, headers=self._headers(accept))
@@ -190,6 +204,9 @@ class ModelClient:
             deadline.close()
             raise
         try:
+            if timed:
+                log.debug("model response headers", url=request.url, status=response.status_code,
+                          after_ms=round((self._clock() - started) * 1000, 1))
             if response.status_code >= 300:
                 raise await self._status_error(response, request.url)
             decoder: StreamDecoder = (
@@ -203,6 +220,10 @@ class ModelClient:
                     chunk = await self._guard(deadline, chunks.__anext__(), request.url, before_body=False)
                 except StopAsyncIteration:
                     break
+                if timed:
+                    timed = False
+                    first_byte_ms = round((self._clock() - started) * 1000, 1)
+                    log.debug("model first byte", url=request.url, first_byte_ms=first_byte_ms)
                 for raw in decoder.feed(chunk):
                     for event in self._route(raw, think, text, reasoning):
                         yield event
@@ -216,6 +237,10 @@ class ModelClient:
                 raise StreamError("the stream ended before the model finished (connection cut)", url=request.url,
                                   cut=True)
             usage = decoder.usage or estimated_usage(messages, "".join(text) + "".join(reasoning))
+            if log.enabled("info"):
+                log.info("model reply", model=self.config.model, finish=decoder.finish_reason or "stop",
+                         prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+                         estimated=usage.estimated, chars=sum(map(len, text)) + sum(map(len, reasoning)))
             yield UsageEvent(usage)
             yield FinishEvent(decoder.finish_reason or "stop")
         finally:
