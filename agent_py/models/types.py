@@ -88,6 +88,7 @@ class ModelResponse:
     """What `ModelClient.complete()` returns.
 
     partial: the stream was cut after text had arrived; `text` holds what came and `error` says what went wrong.
+    cached: replayed from the response cache (agent_py.models.cache), not asked of the model; the UI says so.
     Times are milliseconds from the call; first_token_ms is None when no delta arrived.
     """
 
@@ -101,6 +102,7 @@ class ModelResponse:
     model: str = ""
     attempts: int = 1
     error: dict[str, Any] | None = None
+    cached: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

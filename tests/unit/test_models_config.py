@@ -25,7 +25,7 @@ KEY = "sk-live-abcdefghijklmnop"
 
 def test_public_api_is_declared_and_complete() -> None:
     public = {name for name in dir(models) if not name.startswith("_")}
-    submodules = {"client", "config", "deadline", "detect", "errormap", "fixes", "ndjson", "ollama", "openai",
+    submodules = {"cache", "client", "config", "deadline", "detect", "errormap", "fixes", "ndjson", "ollama", "openai",
                   "pricing", "retry", "sse", "think", "types", "usage", "wire"}
     assert set(models.__all__) == public - submodules
     assert {"ModelClient", "ModelConfig", "GenerationOptions", "TextDelta", "ReasoningDelta", "UsageEvent",
