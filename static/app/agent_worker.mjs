@@ -15,6 +15,7 @@
 
 import { fetchWheels } from "./wheels.mjs";
 import { dropSnapshot, loadSnapshot, saveSnapshot } from "./snapshot_cache.mjs";
+import * as idbKv from "./idb_kv.mjs";
 
 const VENDOR = new URL("../vendor/", import.meta.url);
 const PYODIDE_INDEX = new URL("pyodide/", VENDOR).href;
@@ -84,7 +85,8 @@ async function boot() {
 }
 
 function announceReady(modelLayer) {
-  modelLayerReady = modelLayer;
+  // codeact_idb: IndexedDB for agent_py.models.cache. Registered after the snapshot, which must not hold JS objects.
+  modelLayerReady = modelLayer.then(() => pyodide.registerJsModule("codeact_idb", idbKv));
   modelLayerReady.catch((err) => postMessage({ type: "boot-error", message: String(err) }));
   const version = pyodide.runPython("import agent_py; agent_py.__version__");
   progress("ready", 1);
