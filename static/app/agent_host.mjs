@@ -17,11 +17,14 @@
  */
 
 /**
- * @param {{onProgress?: (stage: string, fraction: number) => void}} [options]
+ * @param {{onProgress?: (stage: string, fraction: number) => void, logLevel?: string | null}} [options]
+ *   logLevel: agent_py's log level in the worker (error, warn, info, debug, trace); from the page's `?log=`.
  * @returns {AgentHandle}
  */
-export function startAgentWorker({ onProgress = () => {} } = {}) {
-  const worker = new Worker(new URL("./agent_worker.mjs", import.meta.url), { type: "module", name: "agent" });
+export function startAgentWorker({ onProgress = () => {}, logLevel = null } = {}) {
+  const url = new URL("./agent_worker.mjs", import.meta.url);
+  if (logLevel) url.searchParams.set("log", logLevel);
+  const worker = new Worker(url, { type: "module", name: "agent" });
   const calls = new Map();
   const listeners = new Set();
   let nextId = 1;

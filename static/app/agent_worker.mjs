@@ -25,6 +25,9 @@ const BOOT_PACKAGES = ["agent_py"];
 const MODEL_PACKAGES = ["httpx"];
 const MODEL_IMPORTS = "import agent_py, httpx";
 
+// `?log=debug` on the page reaches here as a parameter of this worker's URL (see agent_host.mjs).
+const LOG_LEVEL = new URL(import.meta.url).searchParams.get("log");
+
 const t0 = performance.now();
 const timings = {};
 let pyodide = null;
@@ -61,10 +64,15 @@ async function boot() {
   const stamp = build.inputs;
   const options = { indexURL: PYODIDE_INDEX, lockFileContents: lock, packageBaseUrl: PYODIDE_INDEX };
   const snapshot = stamp ? await loadSnapshot(stamp) : null;
+  // Wheels download while Pyodide boots, on either path: a snapshot holds the heap but not the file system, so a
+  // restored interpreter needs the package files again for every module not yet imported.
+  const wheels = fetchWheels(lock, PYODIDE_INDEX, [...BOOT_PACKAGES, ...MODEL_PACKAGES]);
+  wheels.catch(() => {}); // awaited below; this only keeps an early failure from being reported twice
   progress("compile", 0.15);
   if (snapshot) {
     try {
       pyodide = await loadPyodide({ ...options, _loadSnapshot: snapshot });
+      for (const wheel of await wheels) pyodide.unpackArchive(wheel.bytes, "wheel");
       timings.snapshot = "restored";
       useRealJsGlobals();
       return announceReady(Promise.resolve());
@@ -73,8 +81,6 @@ async function boot() {
       await dropSnapshot(stamp);
     }
   }
-  const wheels = fetchWheels(lock, PYODIDE_INDEX, [...BOOT_PACKAGES, ...MODEL_PACKAGES]);
-  wheels.catch(() => {}); // awaited below; this only keeps an early failure from being reported twice
   pyodide = await loadPyodide({ ...options, _makeSnapshot: Boolean(stamp) });
   progress("packages", 0.85);
   const all = await wheels;
@@ -86,7 +92,10 @@ async function boot() {
 
 function announceReady(modelLayer) {
   // codeact_idb: IndexedDB for agent_py.models.cache. Registered after the snapshot, which must not hold JS objects.
-  modelLayerReady = modelLayer.then(() => pyodide.registerJsModule("codeact_idb", idbKv));
+  modelLayerReady = modelLayer.then(() => {
+    pyodide.registerJsModule("codeact_idb", idbKv);
+    if (LOG_LEVEL) pyodide.runPython(`import agent_py.log; agent_py.log.set_level(${JSON.stringify(LOG_LEVEL)})`);
+  });
   modelLayerReady.catch((err) => postMessage({ type: "boot-error", message: String(err) }));
   const version = pyodide.runPython("import agent_py; agent_py.__version__");
   progress("ready", 1);

@@ -3,6 +3,7 @@
  * `window.codeact` is the page's public handle (used by the UI, the CLI runner and the tests).
  */
 import { startAgentWorker } from "./agent_host.mjs";
+import { logLevelFromUrl } from "./log_level.mjs";
 
 performance.mark("shell-visible");
 
@@ -16,6 +17,7 @@ const STAGE_LABELS = {
 };
 
 const agent = startAgentWorker({
+  logLevel: logLevelFromUrl(),
   onProgress(stage, fraction) {
     bar.value = fraction;
     label.textContent = STAGE_LABELS[stage] ?? stage;

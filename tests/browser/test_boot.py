@@ -76,6 +76,10 @@ def test_second_visit_restores_a_memory_snapshot_with_the_model_layer_imported(r
     assert ready_page.evaluate(
         "window.codeact.agent.execPython('import sys\\n[\"httpx\" in sys.modules, sum(range(10))]')"
     ) == [True, 45]
+    # A snapshot holds the heap, not the file system: modules first imported after the restore still import.
+    assert ready_page.evaluate(
+        "window.codeact.agent.execPython('import agent_py.settings, agent_py.models.client\\n\"ok\"')"
+    ) == "ok"
 
 
 def test_a_corrupt_snapshot_falls_back_to_a_normal_boot(ready_page) -> None:

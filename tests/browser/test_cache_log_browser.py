@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.test_boot import wait_for_snapshot
 from tests.servers import fixtures as server_fixtures
 from tests.servers.model_server import ModelServer
 
@@ -28,14 +29,6 @@ from agent_py import log
 from agent_py.models import BrowserCacheStore, CachingModel, ModelClient, ModelConfig, cache_stats, clear_cache
 from agent_py.models.cache import default_store
 """
-
-
-SNAPSHOT_DROP = """async () => {
-    for (let i = 0; i < 150 && !(await (await caches.open("codeact-pyodide-snapshot")).keys()).length; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    await caches.delete("codeact-pyodide-snapshot");
-}"""
 
 
 def run_py(page: Any, code: str) -> Any:
@@ -75,12 +68,12 @@ def test_a_repeated_request_is_served_from_indexeddb_across_reloads_until_cleare
     assert second["response"]["text"] == "from the model" and second["response"]["reasoning"] == "think"
     assert second["stats"]["entries"] == 1 and second["stats"]["bytes"] > 100
 
-    # A reload that restores the Python snapshot cannot import agent_py modules the snapshot did not hold (the
-    # unpacked wheel is not in a memory snapshot; reported to the lead), so this reload boots cold: IndexedDB is
-    # what must survive it. The snapshot is dropped once saved, so the save cannot land after the drop.
-    ready_page.evaluate(SNAPSHOT_DROP)
+    # The reload restores the Python memory snapshot (the warm path users get): the cache modules, not imported
+    # when the snapshot was taken, must import from the re-unpacked wheel, and IndexedDB must have survived.
+    wait_for_snapshot(ready_page)
     ready_page.reload()
     ready_page.wait_for_function(READY, timeout=60_000)
+    assert ready_page.evaluate("window.codeact.ready")["timings"].get("snapshot") == "restored"
     after_reload = run_py(ready_page, ask)
     assert after_reload["response"]["cached"] is True and after_reload["events"] == first["events"]
     assert len(model_server.chat_requests()) == 1
@@ -210,7 +203,6 @@ def test_log_level_from_the_page_url_and_debug_logging_in_the_worker(
         page.console_messages
 
 
-@pytest.mark.xfail(strict=True, reason="the lead wires ?log= from static/app/log_level.mjs into the worker boot")
 def test_the_worker_boots_at_the_level_of_the_page_url(page: Any, app_url: str) -> None:
     page.goto(f"{app_url}?log=debug")
     page.wait_for_function(READY, timeout=60_000)
