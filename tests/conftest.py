@@ -17,6 +17,9 @@ from codeact_host.build import build
 from codeact_host.paths import REPO_ROOT
 from codeact_host.server import serving
 
+# Loopback servers the tests script (model endpoint, ...), as fixtures for every test module.
+pytest_plugins = ["tests.servers.fixtures"]
+
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless=new",

@@ -16,6 +16,15 @@
  *            onEvent: (listener: (event: object) => void) => () => void}} AgentHandle
  */
 
+/** A typed error from the worker ({type, message, fix?, ...}) as an Error whose `detail` keeps every field. */
+function agentError(error) {
+  const detail = typeof error === "object" && error !== null ? error : { type: "Error", message: String(error) };
+  const err = new Error(detail.message);
+  err.name = detail.type ?? "Error";
+  err.detail = detail;
+  return err;
+}
+
 /**
  * @param {{onProgress?: (stage: string, fraction: number) => void, logLevel?: string | null}} [options]
  *   logLevel: agent_py's log level in the worker (error, warn, info, debug, trace); from the page's `?log=`.
@@ -52,7 +61,7 @@ export function startAgentWorker({ onProgress = () => {}, logLevel = null } = {}
         if (!call) break;
         calls.delete(data.id);
         if (data.ok) call.resolve(data.value);
-        else call.reject(new Error(data.error));
+        else call.reject(agentError(data.error));
         break;
       }
       case "event":

@@ -140,9 +140,34 @@ async function execPython({ id, code }) {
   }
 }
 
+let runtime = null;
+/** The Python side of the worker (agent_py.web_runtime.WebRuntime), made once the model layer is up. */
+async function getRuntime() {
+  await modelLayerReady;
+  if (!runtime) {
+    const { WebRuntime } = pyodide.pyimport("agent_py.web_runtime");
+    runtime = WebRuntime((eventJson) => postMessage({ type: "event", event: JSON.parse(eventJson) }));
+  }
+  return runtime;
+}
+
+// Page requests answered by WebRuntime.request(kind, payload): {type: kind, id, ...payload} -> {type: "reply", id}.
+const REQUESTS = new Set(["test-connection", "set-log-level"]);
+
+async function answerRequest({ type, id, ...payload }) {
+  let reply;
+  try {
+    reply = JSON.parse(await (await getRuntime()).request(type, JSON.stringify(payload)));
+  } catch (err) {
+    reply = { ok: false, error: { type: "WorkerError", message: String(err?.message ?? err) } };
+  }
+  postMessage({ type: "reply", id, ...reply });
+}
+
 function handle(message) {
   const { data } = message;
   if (data?.type === "exec-python") return execPython(data);
+  if (REQUESTS.has(data?.type)) return answerRequest(data);
   if (data?.type === "sandbox-port") {
     self.sandboxPort = message.ports[0];
     return undefined;

@@ -12,13 +12,10 @@ from typing import Any
 import pytest
 
 from tests.browser.test_boot import wait_for_snapshot
-from tests.servers import fixtures as server_fixtures
 from tests.servers.model_server import ModelServer
 
 pytestmark = pytest.mark.browser
 
-model_server_session = server_fixtures.model_server_session
-model_server = server_fixtures.model_server
 KEY = "sk-browser-cache-KEY-123456"
 READY = "window.codeact && document.body.dataset.pythonReady === 'true'"
 

@@ -13,13 +13,10 @@ from typing import Any
 
 import pytest
 
-from tests.servers import fixtures as server_fixtures
 from tests.servers.model_server import ModelServer
 
 pytestmark = pytest.mark.browser
 
-model_server_session = server_fixtures.model_server_session
-model_server = server_fixtures.model_server
 KEY = "sk-browser-KEY-1234567890"
 
 PRELUDE = """

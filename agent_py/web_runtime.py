@@ -1,0 +1,73 @@
+"""The agent worker's Python side: what the page asks of Python, as JSON strings in and out.
+
+static/app/agent_worker.mjs makes one `WebRuntime(post)` once Python is up and routes page messages to it:
+    await runtime.request(kind, payload_json) -> reply JSON      ("test-connection", "set-log-level", ...)
+    runtime.start_run(run_id, task, settings_json, resume_json)  events go out through post(event_json)
+    runtime.stop_run(run_id)                                      cancels the run's task: fetch aborted, sandbox killed
+JSON strings cross the boundary both ways: no proxies to leak or destroy, and the same shape the page stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from agent_py.errors import AgentError, ConfigError
+from agent_py.log import get_logger, set_level
+from agent_py.settings import RunSettings
+
+__all__ = ["WebRuntime"]
+
+log = get_logger("agent")
+Post = Callable[[str], None]
+
+
+def _error_reply(err: BaseException) -> dict[str, Any]:
+    if isinstance(err, AgentError):
+        return {"ok": False, "error": err.to_dict()}
+    return {"ok": False, "error": {"type": type(err).__name__, "message": str(err)}}
+
+
+class WebRuntime:
+    def __init__(self, post: Post) -> None:
+        self._post = post
+        self.runs: dict[str, asyncio.Task[Any]] = {}
+        self._handlers: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
+            "test-connection": self._test_connection,
+            "set-log-level": self._set_log_level,
+        }
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self._post(json.dumps(event, default=str))
+
+    async def request(self, kind: str, payload_json: str) -> str:
+        """One request from the page; always answers {ok, value} or {ok: false, error: {type, message, ...}}."""
+        handler = self._handlers.get(kind)
+        if handler is None:
+            return json.dumps({"ok": False, "error": {"type": "ConfigError", "message": f"unknown request {kind!r}"}})
+        try:
+            payload = json.loads(payload_json or "{}")
+            return json.dumps({"ok": True, "value": await handler(payload)}, default=str)
+        except Exception as err:  # noqa: BLE001 - every failure becomes a typed reply for the page
+            log.warn("request failed", kind=kind, error=type(err).__name__)
+            return json.dumps(_error_reply(err), default=str)
+
+    async def _test_connection(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """List the endpoint's models: proves the URL, the key and CORS in one call."""
+        settings = RunSettings.from_page(payload.get("settings", payload))
+        if settings.model is None:
+            return {"models": [], "demo": settings.demo}
+        from agent_py.models import ModelClient
+
+        async with ModelClient(settings.model) as client:
+            models = await client.list_models()
+        return {"models": models, "model_listed": settings.model.model in models}
+
+    async def _set_log_level(self, payload: dict[str, Any]) -> dict[str, Any]:
+        level = payload.get("level")
+        if not isinstance(level, str):
+            raise ConfigError("set-log-level needs a level name (error, warn, info, debug, trace)", field="level")
+        set_level(level)
+        return {"level": level}
