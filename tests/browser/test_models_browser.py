@@ -179,8 +179,9 @@ def test_429_is_retried_after_retry_after(ready_page: Any, model_server: ModelSe
 
 
 def test_cut_stream_keeps_partial_text(ready_page: Any, model_server: ModelServer) -> None:
-    # With real pacing: Chrome may drop bytes that arrive in the same read as the connection error.
-    model_server.enqueue({"text": "abcdefghij", "chunk_chars": 2, "chunk_delay_s": 0.05, "fault": "cut",
+    # With real pacing (0.25 s between chunks, so a loaded CI machine still reads each chunk before the reset):
+    # Chrome drops bytes that arrive in the same read as the connection error.
+    model_server.enqueue({"text": "abcdefghij", "chunk_chars": 2, "chunk_delay_s": 0.25, "fault": "cut",
                           "after_chars": 6}, "never sent")
     result = run_py(ready_page, f"""
         response = await ModelClient({config_py(model_server)}).complete([{{"role": "user", "content": "hi"}}])
