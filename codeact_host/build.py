@@ -27,6 +27,7 @@ import zipfile
 from pathlib import Path
 
 from codeact_host.paths import NODE_MODULES, REPO_ROOT, VENDOR_DIR
+from codeact_host.sandbox_build import build_sandbox
 
 # Pure-Python wheels for Pyodide's Python 3.14, pinned. agent_py's own wheel is built from this repo.
 PYODIDE_WHEELS = [
@@ -64,7 +65,8 @@ def _log(message: str) -> None:
 def _hash_inputs() -> str:
     """Everything the output depends on: the npm lock, this file, agent_py's sources and the wheel pins."""
     digest = hashlib.sha256()
-    paths = [REPO_ROOT / "package-lock.json", Path(__file__), REPO_ROOT / "pyproject.toml"]
+    paths = [REPO_ROOT / "package-lock.json", Path(__file__), REPO_ROOT / "pyproject.toml",
+             Path(__file__).with_name("sandbox_build.py")]
     paths += sorted((REPO_ROOT / "agent_py").rglob("*.py"))
     paths += sorted((REPO_ROOT / "wasm_sandbox").rglob("*")) if (REPO_ROOT / "wasm_sandbox").exists() else []
     for path in paths:
@@ -184,6 +186,7 @@ def build(force: bool = False) -> Path:
     _build_agent_wheel(pyodide_dir)
     _write_minimal_lock(pyodide_dir)
     _copy_npm_files("@micropython/micropython-webassembly-pyscript", MICROPYTHON_FILES, VENDOR_DIR / "micropython")
+    build_sandbox(VENDOR_DIR / "sandbox")
     for package, (file_in_package, name) in UI_LIBS.items():
         _copy_npm_files(package, [file_in_package], VENDOR_DIR / "libs" / "_tmp")
         (VENDOR_DIR / "libs" / "_tmp" / Path(file_in_package).name).replace(VENDOR_DIR / "libs" / name)

@@ -17,7 +17,7 @@ from codeact_host.server import ISOLATION_HEADERS
 
 # What a visitor's browser needs; bench pages and tests stay out.
 SHIPPED = ["index.html", "sw.js", "manifest.json", "static", "wasm_sandbox", "examples"]
-IGNORED = shutil.ignore_patterns("*.map", "__pycache__", "*.py")
+IGNORED = shutil.ignore_patterns("*.map", "__pycache__")
 
 
 def make_dist() -> None:

@@ -14,6 +14,7 @@
  */
 
 import { fetchWheels } from "./wheels.mjs";
+import { SandboxClient } from "../../wasm_sandbox/client.mjs";
 import { dropSnapshot, loadSnapshot, saveSnapshot } from "./snapshot_cache.mjs";
 import * as idbKv from "./idb_kv.mjs";
 
@@ -168,9 +169,11 @@ function handle(message) {
   const { data } = message;
   if (data?.type === "exec-python") return execPython(data);
   if (REQUESTS.has(data?.type)) return answerRequest(data);
-  if (data?.type === "sandbox-port") {
-    self.sandboxPort = message.ports[0];
-    return undefined;
+  if (data?.type === "sandbox-port" && message.ports[0]) {
+    // Python reaches the sandbox iframe as the JS module `codeact_sandbox` (see agent_py/sandbox.py). Registered
+    // after the snapshot: a snapshot must not hold JS objects.
+    const client = new SandboxClient(message.ports[0]);
+    return modelLayerReady.then(() => pyodide.registerJsModule("codeact_sandbox", { client }));
   }
   return undefined;
 }

@@ -4,6 +4,7 @@
  */
 import { startAgentWorker } from "./agent_host.mjs";
 import { logLevelFromUrl } from "./log_level.mjs";
+import { mountSandboxFrame } from "../../wasm_sandbox/embed.mjs";
 
 performance.mark("shell-visible");
 
@@ -24,7 +25,12 @@ const agent = startAgentWorker({
   },
 });
 
-window.codeact = { agent, ready: agent.ready };
+// The sandbox iframe talks to the agent worker directly over this port: cells never hop through the main thread.
+const sandbox = mountSandboxFrame();
+agent.worker.postMessage({ type: "sandbox-port" }, [sandbox.port]);
+sandbox.ready.catch((err) => console.error("the code sandbox failed to load:", err));
+
+window.codeact = { agent, ready: agent.ready, sandbox };
 
 agent.ready.then(
   (info) => {

@@ -1,0 +1,127 @@
+"""The sandbox as the agent sees it in the browser: MicroPython workers in the opaque-origin iframe.
+
+    box = await BrowserSandbox.create("main", tools=[SandboxTool(...)], timeout_ms=10_000, memory_mb=256)
+    result = await box.run("print(add(2, 3))")          # ExecResult-shaped dict wrapper, see sandbox_api
+    prompt_part = await box.tools_listing()
+
+Only importable in Pyodide: it drives wasm_sandbox/client.mjs, which the agent worker registers as the JS module
+`codeact_sandbox` once the page has handed it the iframe's port. Tool calls from sandboxed code come back here:
+the arguments are checked against the tool's schema, the implementation runs in this worker, and the reply goes
+back as JSON. On a page that is not cross-origin isolated, cells are rewritten so tool calls are awaited.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agent_py.errors import AgentError, SandboxCrashed, SandboxIsolationError, ToolError
+from agent_py.log import get_logger
+from agent_py.sandbox_rewrite import rewrite_for_async_tools
+from agent_py.sandbox_tools import SandboxTool, check_arguments, encode_result, tool_stubs, tools_listing
+
+__all__ = ["BrowserSandbox", "sandbox_client"]
+
+log = get_logger("sandbox")
+
+
+def sandbox_client() -> Any:
+    """The JS SandboxClient, or SandboxIsolationError: never run model code anywhere else."""
+    try:
+        import codeact_sandbox  # type: ignore[import-not-found]  # registered by static/app/agent_worker.mjs
+    except ImportError:
+        raise SandboxIsolationError("the sandbox iframe is not connected to this worker; model code will not run "
+                                    "outside it") from None
+    return codeact_sandbox.client
+
+
+def _to_py(value: Any) -> Any:
+    to_py = getattr(value, "to_py", None)
+    return to_py() if to_py else value
+
+
+def _error_reply(err: BaseException) -> str:
+    kind = type(err).__name__ if isinstance(err, AgentError) else "ToolError"
+    message = err.message if isinstance(err, AgentError) else f"{type(err).__name__}: {err}"
+    return json.dumps({"ok": False, "error": {"type": kind, "message": message}})
+
+
+class BrowserSandbox:
+    def __init__(self, name: str, session: Any, tools: list[SandboxTool], *, is_async: bool) -> None:
+        self.name = name
+        self._session = session
+        self._tools = tools
+        self.is_async = is_async
+        self.tool_calls: list[dict[str, Any]] = []
+
+    @classmethod
+    async def create(cls, name: str, *, tools: list[SandboxTool] = (), timeout_ms: int = 10_000,
+                     memory_mb: int = 256, output_limit: int = 20_000) -> BrowserSandbox:
+        import js  # type: ignore[import-not-found]
+        from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
+
+        client = sandbox_client()
+        ready = _to_py(await client.ready)
+        is_async = not ready.get("isolated", False)
+        tools = list(tools)
+        box = cls.__new__(cls)
+        impls = {tool.name: {"impl": create_proxy(box._make_impl(tool))} for tool in tools}
+        options = {"timeoutMs": timeout_ms, "memoryMb": memory_mb, "outputLimit": output_limit,
+                   "stubs": tool_stubs(tools, is_async=is_async), "asyncTools": is_async, "tools": impls}
+        try:
+            session = await client.createSession(name, to_js(options, dict_converter=js.Object.fromEntries))
+        except Exception as err:  # noqa: BLE001 - a JS rejection: the sandbox could not start
+            raise SandboxCrashed(f"sandbox {name} could not start: {err}", session=name) from None
+        cls.__init__(box, name, session, tools, is_async=is_async)
+        log.debug("sandbox ready", session=name, tools=len(tools), blocking_tools=not is_async)
+        return box
+
+    def _make_impl(self, tool: SandboxTool):  # noqa: ANN202 - returns the async callback JS calls
+        async def impl(args_json: str) -> str:
+            record: dict[str, Any] = {"tool": tool.name}
+            try:
+                arguments = check_arguments(tool, json.loads(args_json))
+                record["arguments"] = arguments
+                reply = encode_result(tool, await tool.call(arguments))
+                record["ok"] = True
+            except (ToolError, Exception) as err:  # noqa: BLE001 - every failure becomes the model's observation
+                record.update(ok=False, error=f"{type(err).__name__}: {err}")
+                reply = _error_reply(err)
+            self.tool_calls.append(record)
+            return reply
+
+        return impl
+
+    async def run(self, code: str) -> dict[str, Any]:
+        """One cell. Returns the sandbox's result dict: stdout, stderr, error, final, final_value, duration_ms,
+        restored, restore_note, truncated, tool_calls (names). Timeouts and memory kills are results, not raises."""
+        self.tool_calls = []
+        source = rewrite_for_async_tools(code, [t.name for t in self._tools]) if self.is_async else code
+        try:
+            result = _to_py(await self._session.run(source))
+        except Exception as err:  # noqa: BLE001 - the frame refused or lost the run
+            raise SandboxCrashed(f"sandbox {self.name} failed: {err}", session=self.name) from None
+        if not isinstance(result, dict):
+            raise SandboxCrashed(f"sandbox {self.name} answered with {type(result).__name__}", session=self.name)
+        result["tool_calls"] = list(self.tool_calls)
+        return result
+
+    async def tools_listing(self) -> str:
+        return tools_listing(self._tools)
+
+    async def reset(self) -> None:
+        await self._session.reset()
+
+    async def close(self) -> None:
+        await self._session.terminate()
+
+    async def put_file(self, path: str, data: bytes) -> dict[str, Any]:
+        from pyodide.ffi import to_js  # type: ignore[import-not-found]
+
+        return _to_py(await self._session.putFile(path, to_js(data)))
+
+    async def get_file(self, path: str) -> bytes:
+        return bytes(_to_py(await self._session.getFile(path)))
+
+    async def list_files(self) -> list[dict[str, Any]]:
+        return _to_py(await self._session.listFiles())

@@ -1,0 +1,114 @@
+/**
+ * Drive the sandbox iframe over its MessagePort (from the agent worker, or any JS context that holds the port).
+ *
+ * @example
+ *   const client = new SandboxClient(port);
+ *   await client.ready;                                   // {isolated}: true -> tools are plain blocking calls
+ *   const box = await client.createSession("main", {
+ *     timeoutMs: 10000, memoryMb: 256, outputLimit: 20000,
+ *     tools: { add: { impl: async ({ a, b }) => a + b } }, // implementations, by name
+ *     stubs: "def add(a, b):\n    return _call_tool('add', {'a': a, 'b': b})\n",
+ *   });
+ *   const result = await box.run("print(add(2, 3))");   // {stdout, stderr, error, final, final_value, ...}
+ *
+ * Options (defaults): timeoutMs 10000 (per cell; the worker is killed and replaced past it), memoryMb 256,
+ * outputLimit 20000 (bytes of stdout kept: head and tail), tools {} (name -> {impl}), stubs "" (Python source
+ * defining the tool functions the model sees; agent_py.sandbox generates it from the tool schemas),
+ * asyncTools false (set when the page is not cross-origin isolated: stubs are async and calls are awaited).
+ */
+
+export class SandboxError extends Error {
+  name = "SandboxError";
+}
+
+export class SandboxClient {
+  #port;
+  #nextId = 1;
+  #pending = new Map();
+  #tools = new Map(); // session name -> Map(tool name -> impl)
+  /** Resolves {isolated} when the iframe has compiled MicroPython and warmed a worker. */
+  ready;
+
+  /** @param {MessagePort} port */
+  constructor(port) {
+    this.#port = port;
+    this.ready = new Promise((resolve, reject) => {
+      this.#port.onmessage = ({ data }) => {
+        if (data?.op === "ready") {
+          if (data.error) reject(new SandboxError(`the sandbox failed to start: ${data.error}`));
+          else resolve({ isolated: Boolean(data.isolated) });
+          this.#port.onmessage = ({ data: message }) => this.#receive(message);
+        }
+      };
+    });
+  }
+
+  #receive(message) {
+    if (message?.op === "tool-call") {
+      this.#answerToolCall(message);
+      return;
+    }
+    const pending = this.#pending.get(message?.id);
+    if (!pending) return;
+    this.#pending.delete(message.id);
+    if (message.ok) pending.resolve(message.value);
+    else pending.reject(new SandboxError(String(message.error)));
+  }
+
+  async #answerToolCall({ session, callId, name, argsJson }) {
+    const impl = this.#tools.get(session)?.get(name);
+    let reply;
+    if (!impl) {
+      reply = { ok: false, error: { type: "UnknownTool", message: `no tool named ${name} in sandbox ${session}` } };
+    } else {
+      try {
+        reply = await impl(argsJson);
+      } catch (err) {
+        reply = { ok: false, error: { type: "ToolError", message: `${err?.name ?? "Error"}: ${err?.message ?? err}` } };
+      }
+    }
+    const text = typeof reply === "string" ? reply : JSON.stringify(reply);
+    this.#port.postMessage({ op: "tool-result", session, callId, reply: text });
+  }
+
+  #request(op, fields = {}, transfer = []) {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#port.postMessage({ ...fields, op, id }, transfer);
+    });
+  }
+
+  /**
+   * @param {string} name
+   * @param {{timeoutMs?: number, memoryMb?: number, outputLimit?: number, stubs?: string, asyncTools?: boolean,
+   *          tools?: Record<string, {impl: (argsJson: string) => Promise<string | object>}>}} [options]
+   *   A tool impl receives the arguments as a JSON string and returns the reply ({ok, value} or
+   *   {ok: false, error: {type, message}}), as an object or a JSON string.
+   */
+  async createSession(name, { tools = {}, ...options } = {}) {
+    await this.ready;
+    this.#tools.set(name, new Map(Object.entries(tools).map(([tool, spec]) => [tool, spec.impl])));
+    await this.#request("create", { session: name, options });
+    return {
+      name,
+      run: (code, { async = Boolean(options.asyncTools) } = {}) => this.#request("run", { session: name, code, async }),
+      reset: () => this.#request("reset", { session: name }),
+      terminate: () => {
+        this.#tools.delete(name);
+        return this.#request("terminate", { session: name });
+      },
+      putFile: (path, bytes) => {
+        const copy = new Uint8Array(bytes).slice().buffer;
+        return this.#request("put-file", { session: name, path, bytes: copy }, [copy]);
+      },
+      getFile: (path) => this.#request("get-file", { session: name, path }),
+      listFiles: () => this.#request("list-files", { session: name }),
+    };
+  }
+
+  /** Counts of workers spawned, killed and alive, and sessions: for tests and the benchmark. */
+  stats() {
+    return this.#request("stats");
+  }
+}

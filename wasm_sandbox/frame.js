@@ -1,0 +1,427 @@
+// The sandbox iframe's one script (inlined into frame.html, pinned by hash in its CSP). It runs on an opaque origin:
+// no storage, no cookies, no DOM of the app, no network (connect-src 'none'); its blob workers inherit all of that.
+//
+// It owns the MicroPython workers: one per session plus a warm spare, a deadline per run (kill + replace + replay
+// of the session's successful cells with their recorded tool results), and the tool bridge (Atomics when the page
+// is cross-origin isolated, messages otherwise). Everything a worker says is untrusted: model code can post
+// messages too, so each one is checked for shape, run id and size before it means anything.
+//
+// Control port (from the agent, see client.mjs), requests {op, id, ...} answered {id, ok, value | error}:
+//   create {session, options: {timeoutMs, memoryMb, outputLimit, stubs, asyncTools}}, run {session, code, async},
+//   reset {session}, terminate {session}, put-file {session, path, bytes}, get-file {session, path},
+//   list-files {session}, stats {}
+// and, from the frame: tool-call {session, runId, callId, name, argsJson}; the agent answers
+//   tool-result {session, callId, reply} (reply: a JSON string {ok, value} | {ok: false, error: {type, message}}).
+"use strict";
+
+(() => {
+  const MAX_WORKER_MESSAGE = 4 * 1024 * 1024; // bytes of JSON-ish text a worker may send in one message
+  const TOOL_RESULT_CAPACITY = 2 * 1024 * 1024; // bytes a blocking tool result may take
+  const MAX_CODE = 1024 * 1024;
+  let port = null;
+  let workerUrl = null;
+  let wasmModule = null;
+  let prelude = "";
+  let spare = null;
+  const sessions = new Map();
+  const stats = { spawned: 0, killed: 0, alive: 0 };
+  const isolated = self.crossOriginIsolated === true;
+
+  const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+  function send(message, transfer = []) {
+    port.postMessage(message, transfer);
+  }
+
+  // --- workers ----------------------------------------------------------------------------------------------
+
+  /** Start a worker and boot MicroPython in it. Resolves {worker, sab} once booted; rejects on failure. */
+  function spawnWorker() {
+    const worker = new Worker(workerUrl, { name: "micropython" });
+    stats.spawned++;
+    stats.alive++;
+    const sab = isolated ? new SharedArrayBuffer(16 + TOOL_RESULT_CAPACITY) : null;
+    const handle = { worker, sab, listener: null, dead: false };
+    handle.booted = new Promise((resolve, reject) => {
+      worker.onmessage = ({ data }) => {
+        if (isObject(data) && data.type === "booted") resolve(handle);
+        else if (isObject(data) && data.type === "boot-error") reject(new Error(String(data.message).slice(0, 2000)));
+        else if (handle.listener) handle.listener(data);
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        handle.dead = true;
+        reject(new Error(`sandbox worker failed: ${event.message || "crashed"}`));
+        handle.onCrash?.(event.message || "crashed");
+      };
+    });
+    handle.booted.then(() => {
+      worker.onmessage = ({ data }) => handle.listener?.(data);
+    }, () => {});
+    worker.postMessage({ type: "boot", module: wasmModule, prelude, sab, options: {} });
+    return handle;
+  }
+
+  function kill(handle) {
+    if (!handle || handle.dead) return;
+    handle.dead = true;
+    handle.worker.terminate();
+    stats.killed++;
+    stats.alive--;
+  }
+
+  /** The warm spare if there is one (and start the next), else a fresh worker. */
+  function takeWorker() {
+    const handle = spare ?? spawnWorker();
+    spare = spawnWorker();
+    spare.booted.catch(() => {
+      spare = null;
+    });
+    return handle;
+  }
+
+  /** One request/answer exchange with a worker, by a message type and a matching answer type. */
+  function ask(handle, message, answerType, check = () => true) {
+    return new Promise((resolve, reject) => {
+      handle.listener = (data) => {
+        if (!isObject(data) || typeof data.type !== "string") return;
+        if (data.type === answerType && check(data)) {
+          handle.listener = null;
+          resolve(data);
+        } else if (data.type === `${message.type}-error`) {
+          handle.listener = null;
+          reject(new Error(String(data.message).slice(0, 2000)));
+        }
+      };
+      handle.onCrash = (why) => reject(new Error(`sandbox worker crashed: ${why}`));
+      handle.worker.postMessage(message);
+    });
+  }
+
+  // --- sessions ---------------------------------------------------------------------------------------------
+
+  async function attachWorker(session) {
+    const handle = takeWorker();
+    await handle.booted;
+    await ask(handle, { type: "configure", options: session.options, stubs: session.options.stubs }, "configured");
+    for (const [path, bytes] of session.files) await fsOnWorker(handle, "put", path, bytes);
+    session.worker = handle;
+    return handle;
+  }
+
+  async function createSession(name, options) {
+    if (sessions.has(name)) await terminateSession(name);
+    const session = {
+      name,
+      options: {
+        timeoutMs: Math.max(50, Number(options.timeoutMs) || 10000),
+        memoryMb: Math.max(16, Number(options.memoryMb) || 256),
+        outputLimit: Math.max(256, Number(options.outputLimit) || 20000),
+        stubs: typeof options.stubs === "string" ? options.stubs : "",
+        asyncTools: Boolean(options.asyncTools),
+      },
+      worker: null,
+      history: [], // successful cells: {code, async, toolResults: [{name, reply}]}
+      files: new Map(), // uploads, put again into a replacement worker
+      current: null,
+      runs: 0,
+    };
+    sessions.set(name, session);
+    await attachWorker(session);
+    return { isolated, crossOriginIsolated: isolated };
+  }
+
+  function terminateSession(name) {
+    const session = sessions.get(name);
+    if (!session) return;
+    sessions.delete(name);
+    if (session.current) session.current.finish({ error: { type: "SandboxCrashed", message: "session terminated" } });
+    kill(session.worker);
+  }
+
+  /** Answer a tool call of the running cell: blocking (write into the shared buffer) or by message. */
+  function deliverToolReply(session, handle, callId, reply) {
+    if (handle.dead) return;
+    if (session.options.asyncTools || !handle.sab) {
+      handle.worker.postMessage({ type: "tool-result", callId, reply });
+      return;
+    }
+    let bytes = new TextEncoder().encode(reply);
+    if (bytes.length > TOOL_RESULT_CAPACITY) {
+      bytes = new TextEncoder().encode(JSON.stringify({ ok: false, error: { type: "ToolResultError",
+        message: `the tool result is ${bytes.length} bytes, over the ${TOOL_RESULT_CAPACITY}-byte limit` } }));
+    }
+    new Uint8Array(handle.sab, 16, bytes.length).set(bytes);
+    const header = new Int32Array(handle.sab, 0, 4);
+    Atomics.store(header, 1, bytes.length);
+    Atomics.store(header, 0, 1);
+    Atomics.notify(header, 0);
+  }
+
+  /**
+   * Run one cell on the session's worker. `replay` is a recorded list of tool replies: calls are answered from it
+   * in order instead of reaching the agent (a restore must not repeat side effects).
+   */
+  function runCell(session, code, isAsync, replay = null) {
+    const handle = session.worker;
+    const runId = `r${++session.runs}`;
+    const toolResults = [];
+    return new Promise((resolve) => {
+      const started = performance.now();
+      let done = false;
+      const finish = (result) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        handle.listener = null;
+        session.current = null;
+        resolve({ ...result, toolResults, runId, elapsed_ms: performance.now() - started });
+      };
+      const timer = setTimeout(() => {
+        kill(handle);
+        finish({ killed: true, error: { type: "SandboxTimeout",
+          message: `the cell ran past its ${session.options.timeoutMs} ms limit and was stopped`, traceback: [] } });
+      }, session.options.timeoutMs);
+      session.current = { runId, finish };
+      handle.onCrash = (why) => finish({ killed: true, error: crashError(why, session) });
+      handle.listener = (data) => {
+        if (!isObject(data) || data.runId !== runId) return; // not about this run: ignore (forged or stale)
+        if (data.type === "result") {
+          if (!isObject(data.result) || approxSize(data.result) > MAX_WORKER_MESSAGE) {
+            kill(handle);
+            finish({ killed: true, error: { type: "SandboxCrashed", message: "the sandbox sent a malformed result" } });
+            return;
+          }
+          finish(sanitizeResult(data.result));
+        } else if (data.type === "tool-call") {
+          onToolCall(session, handle, runId, data, replay, toolResults);
+        }
+      };
+      handle.worker.postMessage({ type: "run", runId, code, async: isAsync, replay: Boolean(replay) });
+    });
+  }
+
+  function crashError(why, session) {
+    const memory = /memory|allocation|RangeError/i.test(String(why));
+    return memory
+      ? { type: "SandboxMemoryError", message: `the cell used more than ${session.options.memoryMb} MB and was stopped` }
+      : { type: "SandboxCrashed", message: `the sandbox worker crashed: ${String(why).slice(0, 500)}` };
+  }
+
+  function onToolCall(session, handle, runId, data, replay, toolResults) {
+    const { callId, name, argsJson } = data;
+    if (typeof callId !== "string" || typeof name !== "string" || typeof argsJson !== "string"
+        || argsJson.length > MAX_WORKER_MESSAGE || name.length > 200) {
+      return; // malformed: the cell waits and hits its deadline, nothing else is affected
+    }
+    if (replay) {
+      const recorded = replay.shift();
+      const reply = recorded && recorded.name === name ? recorded.reply
+        : JSON.stringify({ ok: false, error: { type: "ToolError", message: "replay diverged" } });
+      if (!recorded || recorded.name !== name) replay.diverged = `the cell called ${name} where the recording has ${recorded?.name ?? "no call"}`;
+      toolResults.push({ name, reply });
+      deliverToolReply(session, handle, callId, reply);
+      return;
+    }
+    const pending = { name, handle };
+    session.pendingCalls ??= new Map();
+    session.pendingCalls.set(callId, pending);
+    pending.record = (reply) => toolResults.push({ name, reply });
+    send({ op: "tool-call", session: session.name, runId, callId, name, argsJson });
+  }
+
+  function onToolResult({ session: name, callId, reply }) {
+    const session = sessions.get(name);
+    const pending = session?.pendingCalls?.get(callId);
+    if (!pending || typeof reply !== "string") return;
+    session.pendingCalls.delete(callId);
+    pending.record(reply);
+    deliverToolReply(session, pending.handle, callId, reply);
+  }
+
+  function approxSize(value) {
+    try {
+      return JSON.stringify(value).length;
+    } catch {
+      return Infinity;
+    }
+  }
+
+  /** Keep only the fields a result may have, with their types: nothing else reaches the agent. */
+  function sanitizeResult(raw) {
+    const text = (v, max) => (typeof v === "string" ? v.slice(0, max) : "");
+    let error = null;
+    if (isObject(raw.error)) {
+      error = {
+        type: text(raw.error.type, 200) || "Error",
+        message: text(raw.error.message, 20000),
+        traceback: Array.isArray(raw.error.traceback) ? raw.error.traceback.slice(-50).map((l) => text(l, 1000)) : [],
+      };
+    }
+    return {
+      stdout: text(raw.stdout, 2_000_000),
+      stderr: text(raw.stderr, 200_000),
+      truncated: raw.truncated === true,
+      error,
+      final: raw.final === true,
+      final_value: raw.final === true ? raw.final_value ?? null : null,
+      final_repr: raw.final_repr === true,
+      duration_ms: Number.isFinite(raw.duration_ms) ? raw.duration_ms : 0,
+    };
+  }
+
+  async function runInSession(name, code, isAsync) {
+    const session = sessions.get(name);
+    if (!session) throw new Error(`no sandbox session named ${name}`);
+    if (session.current) throw new Error(`sandbox ${name} is already running a cell`);
+    if (typeof code !== "string" || code.length > MAX_CODE) throw new Error("code must be a string under 1 MB");
+    if (!session.worker || session.worker.dead) await attachWorker(session);
+    const result = await runCell(session, code, Boolean(isAsync));
+    const memoryError = result.error?.type === "MemoryError";
+    if (result.killed || memoryError) {
+      // The worker is gone (or its heap may stay full): a new one gets the session's state back by replay.
+      if (memoryError) kill(session.worker);
+      const restore = await restoreSession(session);
+      Object.assign(result, restore);
+    } else if (!result.error) {
+      session.history.push({ code, async: Boolean(isAsync), toolResults: result.toolResults });
+    }
+    const { toolResults, runId, killed, ...rest } = result;
+    return { ...rest, tool_calls: toolResults.map((t) => t.name) };
+  }
+
+  /** Replace the worker and replay the successful cells with their recorded tool replies. */
+  async function restoreSession(session) {
+    const started = performance.now();
+    await attachWorker(session);
+    const total = session.history.length;
+    for (let i = 0; i < total; i++) {
+      const cell = session.history[i];
+      const replay = cell.toolResults.slice();
+      const outcome = await runCell(session, cell.code, cell.async, replay);
+      const problem = outcome.killed ? "it did not finish in time" : outcome.error
+        ? `it raised ${outcome.error.type}: ${outcome.error.message}` : replay.diverged ?? (replay.length ? "it made fewer tool calls than recorded" : null);
+      if (problem) {
+        const lost = session.history.splice(i);
+        if (outcome.killed) await attachWorker(session);
+        return {
+          restored: i > 0,
+          restore_note: `the sandbox was restarted; ${i} of ${total} earlier cells were replayed. Lost from cell `
+            + `${i + 1} on (${lost.length} cells), because on replay ${problem}: variables they defined are gone.`,
+          restore_ms: performance.now() - started,
+        };
+      }
+    }
+    return {
+      restored: true,
+      restore_note: total ? `the sandbox was restarted and all ${total} earlier cells were replayed: state is back`
+        : "the sandbox was restarted (no earlier state to restore)",
+      restore_ms: performance.now() - started,
+    };
+  }
+
+  async function resetSession(name) {
+    const session = sessions.get(name);
+    if (!session) throw new Error(`no sandbox session named ${name}`);
+    kill(session.worker);
+    session.history = [];
+    await attachWorker(session);
+    return {};
+  }
+
+  // --- files ------------------------------------------------------------------------------------------------
+
+  let nextFsId = 1;
+  function fsOnWorker(handle, op, path, bytes) {
+    const reqId = nextFsId++;
+    return ask(handle, { type: "fs", reqId, op, path, bytes }, "fs-result", (d) => d.reqId === reqId).then((d) => {
+      if (!d.ok) throw new Error(String(d.error).slice(0, 500));
+      return d.value;
+    });
+  }
+
+  function checkPath(path) {
+    if (typeof path !== "string" || !path.startsWith("/workspace/") || path.includes("..") || path.length > 500) {
+      throw new Error("file paths must be under /workspace/ (no ..)");
+    }
+    return path;
+  }
+
+  async function fileOp(op, message) {
+    const session = sessions.get(message.session);
+    if (!session) throw new Error(`no sandbox session named ${message.session}`);
+    if (session.current) throw new Error("the sandbox is running a cell; try again when it finishes");
+    if (op === "put") {
+      const path = checkPath(message.path);
+      const bytes = new Uint8Array(message.bytes);
+      session.files.set(path, bytes);
+      await fsOnWorker(session.worker, "put", path, bytes);
+      return { path, size: bytes.length };
+    }
+    if (op === "get") {
+      const value = await fsOnWorker(session.worker, "get", checkPath(message.path));
+      if (!(value instanceof Uint8Array)) throw new Error("the sandbox answered a file read with something else");
+      return value;
+    }
+    const value = await fsOnWorker(session.worker, "list", "/workspace");
+    if (!Array.isArray(value)) throw new Error("the sandbox answered a listing with something else");
+    return value.filter((f) => isObject(f) && typeof f.path === "string").map((f) => ({
+      path: f.path, size: Number(f.size) || 0, mtime: Number(f.mtime) || 0 }));
+  }
+
+  // --- control port -----------------------------------------------------------------------------------------
+
+  const OPS = {
+    create: (m) => createSession(String(m.session), isObject(m.options) ? m.options : {}),
+    run: (m) => runInSession(String(m.session), m.code, m.async),
+    reset: (m) => resetSession(String(m.session)),
+    terminate: async (m) => {
+      terminateSession(String(m.session));
+      return {};
+    },
+    "put-file": (m) => fileOp("put", m),
+    "get-file": (m) => fileOp("get", m),
+    "list-files": (m) => fileOp("list", m),
+    stats: async () => ({ ...stats, sessions: sessions.size, isolated }),
+  };
+
+  async function onControl({ data }) {
+    if (!isObject(data)) return;
+    if (data.op === "tool-result") return onToolResult(data);
+    const handler = OPS[data.op];
+    if (!handler) return send({ id: data.id, ok: false, error: `unknown operation ${data.op}` });
+    try {
+      send({ id: data.id, ok: true, value: await handler(data) });
+    } catch (err) {
+      send({ id: data.id, ok: false, error: String(err?.message ?? err) });
+    }
+  }
+
+  // --- start ------------------------------------------------------------------------------------------------
+
+  async function init(data, controlPort) {
+    wasmModule = await WebAssembly.compile(data.wasm);
+    prelude = String(data.prelude);
+    workerUrl = URL.createObjectURL(new Blob([data.glue, "\n", data.runtime], { type: "text/javascript" }));
+    port = controlPort;
+    port.onmessage = onControl;
+    spare = spawnWorker();
+    spare.booted.catch(() => {
+      spare = null;
+    });
+    send({ op: "ready", isolated });
+  }
+
+  let initialized = false;
+  self.addEventListener("message", (event) => {
+    // Only the embedding page, once: a sandbox worker cannot reach this listener (its messages arrive on the
+    // Worker object), and any other frame is not our parent.
+    if (initialized || event.source !== self.parent || !isObject(event.data) || event.data.type !== "init") return;
+    if (!event.ports[0] || !(event.data.wasm instanceof ArrayBuffer)) return;
+    initialized = true;
+    init(event.data, event.ports[0]).catch((err) => {
+      event.ports[0].postMessage({ op: "ready", error: String(err?.message ?? err) });
+    });
+  });
+  self.parent.postMessage({ type: "codeact-sandbox-loaded" }, "*");
+})();

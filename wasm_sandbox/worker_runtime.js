@@ -1,0 +1,231 @@
+// The MicroPython sandbox worker. A classic script appended to MicroPython's glue (see codeact_host/sandbox_build.py)
+// and started from a blob: URL inside the opaque-origin sandbox iframe, whose CSP (inherited) blocks every request.
+//
+// Messages from the iframe:  boot {module, prelude, sab?, options}, configure {options, stubs}, run {runId, code,
+//                            async}, tool-result {callId, reply} (async mode), fs {reqId, op, path, bytes?}
+// Messages to the iframe:    booted | boot-error {message}, configured, result {runId, result},
+//                            tool-call {runId, callId, name, argsJson}, fs-result {reqId, ok, value | error}
+// Model code can post anything to the iframe too (`js.postMessage`): the iframe trusts none of it beyond shape.
+
+"use strict";
+
+// Defence in depth under the CSP: remove what model code could reach for through `js`.
+const REMOVED_GLOBALS = [
+  "fetch", "XMLHttpRequest", "WebSocket", "WebSocketStream", "EventSource", "Worker", "SharedWorker",
+  "BroadcastChannel", "indexedDB", "caches", "Request", "Response", "WebTransport", "FileReaderSync",
+];
+for (const name of REMOVED_GLOBALS) {
+  try {
+    Object.defineProperty(self, name, { value: undefined, configurable: false, writable: false });
+  } catch {
+    /* not present in this browser */
+  }
+}
+
+const PAGE = 65536;
+let capBytes = 256 * 1024 * 1024;
+// The heap grows itself (heapsize is not a cap): refusing growth past the cap makes MicroPython raise MemoryError.
+const realGrow = WebAssembly.Memory.prototype.grow;
+WebAssembly.Memory.prototype.grow = function grow(pages) {
+  if (this.buffer.byteLength + pages * PAGE > capBytes) {
+    throw new RangeError(`sandbox memory cap of ${capBytes / 1048576} MB reached`);
+  }
+  return realGrow.call(this, pages);
+};
+
+/** Keeps the first `head` and the last `tail` bytes of an output stream, counting what falls between. */
+class CappedOutput {
+  constructor(limit) {
+    this.headCap = Math.floor(limit * 0.7);
+    this.tailCap = limit - this.headCap;
+    this.head = new Uint8Array(this.headCap);
+    this.tail = new Uint8Array(this.tailCap);
+    this.headLen = 0;
+    this.total = 0;
+  }
+
+  push(byte) {
+    if (this.headLen < this.headCap) this.head[this.headLen++] = byte;
+    else this.tail[(this.total - this.headCap) % this.tailCap] = byte;
+    this.total++;
+  }
+
+  text() {
+    const decoder = new TextDecoder();
+    const head = decoder.decode(this.head.subarray(0, this.headLen));
+    const overflow = this.total - this.headLen;
+    if (overflow <= 0) return { text: head, truncated: false, total: this.total };
+    const kept = Math.min(overflow, this.tailCap);
+    const start = (this.total - this.headCap - kept) % this.tailCap;
+    const ordered = new Uint8Array(kept);
+    for (let i = 0; i < kept; i++) ordered[i] = this.tail[(start + i) % this.tailCap];
+    const cut = overflow - kept;
+    const marker = cut > 0 ? `\n[... ${cut} bytes of output cut: the sandbox keeps the first and last part ...]\n` : "";
+    return { text: head + marker + decoder.decode(ordered), truncated: cut > 0, total: this.total };
+  }
+}
+
+let mp = null;
+let outputLimit = 20000;
+let stdout = new CappedOutput(outputLimit);
+let stderr = new CappedOutput(4096);
+let sab = null;
+let currentRunId = null;
+let nextCallId = 1;
+const asyncCalls = new Map();
+const decoder = new TextDecoder();
+
+function errorReply(type, message) {
+  return JSON.stringify({ ok: false, error: { type, message } });
+}
+
+/**
+ * Tool calls from Python. They must never throw: a JS exception raised in a synchronous call from MicroPython
+ * skips Python's try/except and aborts the whole cell. Every failure comes back as an error reply instead.
+ */
+const hostBridge = {
+  call_sync(name, argsJson) {
+    try {
+      if (!sab) return errorReply("ToolError", "blocking tool calls need a cross-origin isolated page");
+      const header = new Int32Array(sab, 0, 4);
+      Atomics.store(header, 0, 0);
+      const callId = `c${nextCallId++}`;
+      postMessage({ type: "tool-call", runId: currentRunId, callId, name: String(name), argsJson: String(argsJson) });
+      const outcome = Atomics.wait(header, 0, 0, 600_000);
+      if (outcome === "timed-out") return errorReply("ToolError", `tool ${name} did not answer`);
+      const length = Atomics.load(header, 1);
+      return decoder.decode(new Uint8Array(sab, 16, length).slice());
+    } catch (err) {
+      return errorReply("ToolError", `tool ${name} failed in the bridge: ${err}`);
+    }
+  },
+  call_async(name, argsJson) {
+    const callId = `c${nextCallId++}`;
+    return new Promise((resolve) => {
+      asyncCalls.set(callId, resolve);
+      postMessage({ type: "tool-call", runId: currentRunId, callId, name: String(name), argsJson: String(argsJson) });
+    });
+  },
+};
+
+async function boot({ module, prelude, sab: sharedBuffer, options }) {
+  sab = sharedBuffer ?? null;
+  mp = await loadMicroPython({
+    heapsize: options.heapsize ?? 4 * 1024 * 1024,
+    pystack: options.pystack ?? 8192,
+    moduleOverrides: {
+      stdout: (byte) => stdout.push(byte),
+      stderr: (byte) => stderr.push(byte),
+      instantiateWasm(imports, receive) {
+        WebAssembly.instantiate(module, imports).then((instance) => receive(instance, module));
+        return {};
+      },
+    },
+  });
+  mp.registerJsModule("_codeact_host", hostBridge);
+  mp.runPython(prelude);
+}
+
+function configure({ options, stubs }) {
+  capBytes = (options.memoryMb ?? 256) * 1024 * 1024;
+  outputLimit = options.outputLimit ?? 20000;
+  mp.globals.set("_codeact_stubs", stubs || "");
+  mp.runPython("_codeact_install_tools(_codeact_stubs)");
+}
+
+async function run({ runId, code, async: isAsync, replay }) {
+  currentRunId = runId;
+  stdout = new CappedOutput(outputLimit);
+  stderr = new CappedOutput(4096);
+  const started = performance.now();
+  let outcome;
+  try {
+    mp.globals.set("_codeact_src", code);
+    await mp.runPythonAsync(`await _codeact_run(_codeact_src, ${isAsync ? "True" : "False"})`);
+    outcome = JSON.parse(mp.globals.get("_codeact_result"));
+  } catch (err) {
+    // Only our runner's own failure lands here (it catches everything the cell raises).
+    outcome = { error: { type: "SandboxCrashed", message: String(err?.message ?? err), traceback: [] } };
+  }
+  const out = stdout.text();
+  const errText = stderr.text();
+  currentRunId = null;
+  postMessage({
+    type: "result",
+    runId,
+    replay: Boolean(replay),
+    result: {
+      ...outcome,
+      stdout: out.text,
+      stderr: errText.text,
+      truncated: out.truncated || errText.truncated,
+      duration_ms: performance.now() - started,
+    },
+  });
+}
+
+function fsOp({ reqId, op, path, bytes }) {
+  try {
+    const FS = mp.FS;
+    let value = null;
+    if (op === "put") {
+      const dir = path.split("/").slice(0, -1).join("/");
+      if (dir) FS.mkdirTree(dir);
+      FS.writeFile(path, new Uint8Array(bytes));
+    } else if (op === "get") {
+      value = FS.readFile(path); // Uint8Array
+    } else if (op === "list") {
+      value = [];
+      const walk = (dir) => {
+        for (const name of FS.readdir(dir)) {
+          if (name === "." || name === "..") continue;
+          const full = `${dir}/${name}`;
+          const stat = FS.stat(full);
+          if (FS.isDir(stat.mode)) walk(full);
+          else value.push({ path: full, size: stat.size, mtime: stat.mtime?.getTime?.() ?? 0 });
+        }
+      };
+      walk(path || "/workspace");
+    } else {
+      throw new Error(`unknown file operation ${op}`);
+    }
+    postMessage({ type: "fs-result", reqId, ok: true, value });
+  } catch (err) {
+    postMessage({ type: "fs-result", reqId, ok: false, error: String(err?.message ?? err) });
+  }
+}
+
+self.onmessage = async ({ data }) => {
+  switch (data?.type) {
+    case "boot":
+      try {
+        await boot(data);
+        postMessage({ type: "booted" });
+      } catch (err) {
+        postMessage({ type: "boot-error", message: String(err?.stack ?? err) });
+      }
+      break;
+    case "configure":
+      try {
+        configure(data);
+        postMessage({ type: "configured" });
+      } catch (err) {
+        postMessage({ type: "configure-error", message: String(err?.message ?? err) });
+      }
+      break;
+    case "run":
+      await run(data);
+      break;
+    case "tool-result": {
+      const resolve = asyncCalls.get(data.callId);
+      if (resolve) {
+        asyncCalls.delete(data.callId);
+        resolve(String(data.reply));
+      }
+      break;
+    }
+    case "fs":
+      fsOp(data);
+      break;
+  }
+};
