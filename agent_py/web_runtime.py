@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from agent_py.errors import AgentError, ConfigError
-from agent_py.log import get_logger, set_level
+from agent_py.log import get_logger, register_secret, set_level
 from agent_py.settings import RunSettings
 
 __all__ = ["WebRuntime"]
@@ -53,6 +53,41 @@ class WebRuntime:
         except Exception as err:  # noqa: BLE001 - every failure becomes a typed reply for the page
             log.warn("request failed", kind=kind, error=type(err).__name__)
             return json.dumps(_error_reply(err), default=str)
+
+    def start_run(self, run_id: str, task: str, settings_json: str, resume_json: str = "") -> None:
+        """Start a run as an asyncio task; its events go to the page as they happen."""
+        if run_id in self.runs and not self.runs[run_id].done():
+            self.emit({"type": "RunError", "run_id": run_id, "error": {"type": "ConfigError",
+                       "message": f"run {run_id} is already running"}})
+            return
+        self.runs[run_id] = asyncio.ensure_future(self._run(run_id, task, settings_json, resume_json))
+
+    def stop_run(self, run_id: str) -> bool:
+        """Cancel the run's task: the model fetch is aborted, the sandbox cell killed, the run marked cancelled."""
+        task = self.runs.get(run_id)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    async def _run(self, run_id: str, task: str, settings_json: str, resume_json: str) -> None:
+        from agent_py.session import run_session
+
+        try:
+            settings = RunSettings.from_page(json.loads(settings_json or "{}"))
+            if settings.model is not None and settings.model.api_key:
+                register_secret(settings.model.api_key)
+            resume = json.loads(resume_json) if resume_json else None
+            await run_session(run_id, task, settings, resume=resume, emit=self.emit)
+        except asyncio.CancelledError:
+            pass  # the session already reported the run as cancelled
+        except Exception as err:  # noqa: BLE001 - a run that cannot start still ends with a typed event
+            log.warn("run failed to start", run_id=run_id, error=type(err).__name__)
+            self.emit({"type": "RunError", "run_id": run_id, **_error_reply(err)})
+            self.emit({"type": "RunFinished", "run_id": run_id, "status": "failed", "stop_reason": "error",
+                       "final_answer": None, "steps": 0})
+        finally:
+            self.runs.pop(run_id, None)
 
     async def _test_connection(self, payload: dict[str, Any]) -> dict[str, Any]:
         """List the endpoint's models: proves the URL, the key and CORS in one call."""

@@ -165,9 +165,27 @@ async function answerRequest({ type, id, ...payload }) {
   postMessage({ type: "reply", id, ...reply });
 }
 
+async function startRun({ runId, task, settings, resume }) {
+  try {
+    const rt = await getRuntime();
+    rt.start_run(String(runId), String(task ?? ""), JSON.stringify(settings ?? {}), resume ? JSON.stringify(resume) : "");
+  } catch (err) {
+    // Python never got the run (the model layer failed to load): the page still hears how it ended.
+    const error = { type: "WorkerError", message: String(err?.message ?? err) };
+    postMessage({ type: "event", event: { type: "RunError", run_id: runId, error } });
+    postMessage({ type: "event", event: { type: "RunFinished", run_id: runId, status: "failed", stop_reason: "error" } });
+  }
+}
+
+async function stopRun({ runId }) {
+  (await getRuntime()).stop_run(String(runId));
+}
+
 function handle(message) {
   const { data } = message;
   if (data?.type === "exec-python") return execPython(data);
+  if (data?.type === "start-run") return startRun(data);
+  if (data?.type === "stop-run") return stopRun(data);
   if (REQUESTS.has(data?.type)) return answerRequest(data);
   if (data?.type === "sandbox-port" && message.ports[0]) {
     // Python reaches the sandbox iframe as the JS module `codeact_sandbox` (see agent_py/sandbox.py). Registered

@@ -1,0 +1,1 @@
+"""Recorded demo traces (model replies only; the code runs for real in the sandbox)."""

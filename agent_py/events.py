@@ -1,0 +1,111 @@
+"""Everything a run does, as one stream of events: the page, the CLI, hooks and storage all consume it.
+
+Each event is a dataclass; `to_dict()` gives `{"type": <class name>, "run_id", "step", "ts", ...fields}`, the
+JSON the agent worker posts to the page (docs/ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+__all__ = [
+    "Event", "RunStarted", "StepStarted", "ModelDelta", "ReasoningDelta", "CodeReady", "ExecutionStarted",
+    "Observation", "ToolCall", "FinalAnswer", "UsageUpdate", "StepFinished", "RunError", "RunFinished",
+]
+
+
+@dataclass(kw_only=True)
+class Event:
+    run_id: str
+    step: int = 0
+    ts: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"type": type(self).__name__}
+        data.update({f.name: getattr(self, f.name) for f in fields(self)})
+        return data
+
+
+@dataclass(kw_only=True)
+class RunStarted(Event):
+    task: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    resumed: bool = False
+
+
+@dataclass(kw_only=True)
+class StepStarted(Event):
+    pass
+
+
+@dataclass(kw_only=True)
+class ModelDelta(Event):
+    text: str
+
+
+@dataclass(kw_only=True)
+class ReasoningDelta(Event):
+    text: str
+
+
+@dataclass(kw_only=True)
+class CodeReady(Event):
+    code: str
+    thought: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class ExecutionStarted(Event):
+    sandbox: str
+
+
+@dataclass(kw_only=True)
+class Observation(Event):
+    observation: str
+    stdout: str = ""
+    error: dict[str, Any] | None = None
+    duration_ms: float = 0.0
+    restored: bool = False
+
+
+@dataclass(kw_only=True)
+class ToolCall(Event):
+    tool: str
+    arguments: dict[str, Any] | None = None
+    ok: bool = True
+    error: str = ""
+
+
+@dataclass(kw_only=True)
+class FinalAnswer(Event):
+    value: Any
+
+
+@dataclass(kw_only=True)
+class UsageUpdate(Event):
+    step_usage: dict[str, Any]
+    total: dict[str, Any]
+    cached: bool = False
+
+
+@dataclass(kw_only=True)
+class StepFinished(Event):
+    record: dict[str, Any]
+
+
+@dataclass(kw_only=True)
+class RunError(Event):
+    error: dict[str, Any]
+
+
+@dataclass(kw_only=True)
+class RunFinished(Event):
+    status: str
+    stop_reason: str
+    final_answer: Any = None
+    summary: str = ""
+    steps: int = 0
+    usage: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,120 @@
+"""One run in the page: settings -> model, sandbox and tools -> the agent loop, with every event sent to the page.
+
+Used by agent_py.web_runtime (the agent worker). The model is the user's endpoint, or for a recorded demo a
+ReplayModel whose replies were recorded once; either way the code really runs in the sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+from agent_py.errors import ConfigError
+from agent_py.log import get_logger
+from agent_py.sandbox_tools import SandboxTool
+from agent_py.settings import RunSettings
+
+__all__ = ["run_session", "demo_trace", "DEMOS", "display_tools"]
+
+log = get_logger("agent")
+Emit = Callable[[dict[str, Any]], None]
+DEMOS = ("compute", "two_sandboxes", "planner")
+
+
+def demo_trace(name: str) -> dict[str, Any]:
+    """A recorded demo: {title, task, replies} shipped in agent_py/demos/."""
+    if name not in DEMOS:
+        raise ConfigError(f"unknown demo {name!r}; recorded demos: {', '.join(DEMOS)}", field="demo")
+    return json.loads(resources.files("agent_py.demos").joinpath(f"{name}.json").read_text())
+
+
+def display_tools(emit: Emit, run_id: str, step: Callable[[], int]) -> list[SandboxTool]:
+    """show_table / show_chart: the model puts a table or a chart in the step's card (rendered by the page)."""
+
+    async def show_table(args: dict[str, Any]) -> str:
+        rows = args["rows"]
+        columns = args.get("columns") or (list(rows[0]) if rows and isinstance(rows[0], dict) else [])
+        if rows and isinstance(rows[0], dict):
+            rows = [[row.get(column) for column in columns] for row in rows]
+        emit({"type": "Display", "run_id": run_id, "step": step(), "kind": "table", "title": args.get("title", ""),
+              "columns": columns, "rows": rows[:1000]})
+        return f"table shown ({len(rows)} rows)"
+
+    async def show_chart(args: dict[str, Any]) -> str:
+        series = args["series"]
+        if not isinstance(series, dict) or not series:
+            raise ValueError("series must map a label to a list of numbers")
+        emit({"type": "Display", "run_id": run_id, "step": step(), "kind": "chart", "title": args.get("title", ""),
+              "chart": args.get("kind", "line"), "x": args.get("x"), "series": series})
+        return "chart shown"
+
+    return [
+        SandboxTool("show_table", "Show a table to the user in this step's card.", show_table, {
+            "type": "object",
+            "properties": {
+                "rows": {"type": "array", "description": "a list of rows (lists) or records (dicts)"},
+                "columns": {"type": "array", "description": "column names (taken from the records if omitted)"},
+                "title": {"type": "string"},
+            },
+            "required": ["rows"],
+        }),
+        SandboxTool("show_chart", "Show a chart to the user in this step's card.", show_chart, {
+            "type": "object",
+            "properties": {
+                "series": {"type": "object", "description": "label -> list of numbers (one line or bar set each)"},
+                "x": {"type": "array", "description": "x values or labels shared by the series"},
+                "kind": {"type": "string", "enum": ["line", "bar", "scatter"]},
+                "title": {"type": "string"},
+            },
+            "required": ["series"],
+        }),
+    ]
+
+
+def _model_for(settings: RunSettings) -> Any:
+    if settings.demo:
+        from agent_py.replay import ReplayModel
+
+        return ReplayModel.from_trace(demo_trace(settings.demo), delay_s=0.02)
+    from agent_py.models import ModelClient
+
+    return ModelClient(settings.model)
+
+
+async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: dict[str, Any] | None,
+                      emit: Emit) -> Any:
+    from agent_py.guardrails import Limits
+    from agent_py.loop import Agent
+    from agent_py.memory import RunRecord
+    from agent_py.sandbox import BrowserSandbox
+
+    if settings.demo and not task:
+        task = demo_trace(settings.demo)["task"]
+    if not task.strip():
+        raise ConfigError("the task is empty", field="task")
+    current_step = {"n": 0}
+
+    def forward(event: Any) -> None:
+        data = event.to_dict() if hasattr(event, "to_dict") else dict(event)
+        if isinstance(data.get("step"), int):
+            current_step["n"] = data["step"]
+        emit(data)
+
+    tools = display_tools(emit, run_id, lambda: current_step["n"])
+    sandbox = await BrowserSandbox.create(
+        f"run-{run_id}", tools=tools, timeout_ms=settings.sandbox.timeout_ms,
+        memory_mb=settings.sandbox.memory_mb, output_limit=settings.sandbox.output_limit,
+    )
+    model = _model_for(settings)
+    limits = Limits.from_settings(settings.limits)
+    agent = Agent(model, sandbox, limits=limits, output_limit=settings.sandbox.output_limit)
+    try:
+        record = RunRecord.from_dict(resume) if resume else None
+        return await agent.run(task, run_id=run_id, resume=record, on_event=forward)
+    finally:
+        await sandbox.close()
+        aclose = getattr(model, "aclose", None)
+        if aclose:
+            await aclose()
