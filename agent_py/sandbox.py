@@ -36,8 +36,12 @@ def sandbox_client() -> Any:
 
 
 def _to_py(value: Any) -> Any:
-    to_py = getattr(value, "to_py", None)
-    return to_py() if to_py else value
+    """A JS value as plain Python. Through JSON: Pyodide turns JS null into `jsnull`, not None, in to_py()."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    import js  # type: ignore[import-not-found]
+
+    return json.loads(js.JSON.stringify(value))
 
 
 def _error_reply(err: BaseException) -> str:
@@ -121,7 +125,7 @@ class BrowserSandbox:
         return _to_py(await self._session.putFile(path, to_js(data)))
 
     async def get_file(self, path: str) -> bytes:
-        return bytes(_to_py(await self._session.getFile(path)))
+        return bytes((await self._session.getFile(path)).to_py())
 
     async def list_files(self) -> list[dict[str, Any]]:
         return _to_py(await self._session.listFiles())
