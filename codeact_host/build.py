@@ -52,8 +52,17 @@ PYODIDE_CORE_FILES = [
 ]
 MICROPYTHON_FILES = ["micropython.mjs", "micropython.wasm"]
 
-# UI libraries: npm package -> (file inside the package, name under static/vendor/libs/).
-UI_LIBS: dict[str, tuple[str, str]] = {}
+# UI libraries: (npm package, file inside the package, name under static/vendor/libs/). ES-module builds only.
+UI_LIBS: list[tuple[str, str, str]] = [
+    ("marked", "lib/marked.esm.js", "marked.esm.js"),  # Markdown -> HTML
+    ("dompurify", "dist/purify.es.mjs", "purify.es.mjs"),  # ... then sanitized, always
+    ("@highlightjs/cdn-assets", "es/core.min.js", "hljs-core.min.js"),  # syntax highlighting, Python only
+    ("@highlightjs/cdn-assets", "es/languages/python.min.js", "hljs-python.min.js"),
+    ("@highlightjs/cdn-assets", "styles/github.min.css", "hljs-github.min.css"),
+    ("@highlightjs/cdn-assets", "styles/github-dark.min.css", "hljs-github-dark.min.css"),
+    ("uplot", "dist/uPlot.esm.js", "uPlot.esm.js"),  # charts: 45 KB, canvas, fast
+    ("uplot", "dist/uPlot.min.css", "uPlot.min.css"),
+]
 
 BUILD_VENV = REPO_ROOT / ".venv-build"
 
@@ -187,10 +196,12 @@ def build(force: bool = False) -> Path:
     _write_minimal_lock(pyodide_dir)
     _copy_npm_files("@micropython/micropython-webassembly-pyscript", MICROPYTHON_FILES, VENDOR_DIR / "micropython")
     build_sandbox(VENDOR_DIR / "sandbox")
-    for package, (file_in_package, name) in UI_LIBS.items():
-        _copy_npm_files(package, [file_in_package], VENDOR_DIR / "libs" / "_tmp")
-        (VENDOR_DIR / "libs" / "_tmp" / Path(file_in_package).name).replace(VENDOR_DIR / "libs" / name)
-    shutil.rmtree(VENDOR_DIR / "libs" / "_tmp", ignore_errors=True)
+    (VENDOR_DIR / "libs").mkdir(parents=True, exist_ok=True)
+    for package, file_in_package, name in UI_LIBS:
+        source = NODE_MODULES / package / file_in_package
+        if not source.exists():
+            raise SystemExit(f"build: {source} is missing; run `npm ci` first")
+        shutil.copy2(source, VENDOR_DIR / "libs" / name)
 
     stamp.write_text(json.dumps({"inputs": inputs}, indent=1))
     _log(f"vendored runtime ready in {VENDOR_DIR.relative_to(REPO_ROOT)}")

@@ -1,0 +1,150 @@
+/**
+ * Settings: the model endpoint, the key, limits. Saved in localStorage without the key; the key lives in
+ * sessionStorage (gone with the tab) unless the user ticks "remember", then in localStorage. It is sent only to
+ * the agent worker, which puts it in the Authorization header of requests to the configured endpoint.
+ *
+ * @example
+ *   const settings = createSettings(dialogElement, { testConnection: (s) => agent.request("test-connection", {settings: s}) });
+ *   settings.current();     // {provider, preset, baseUrl, model, apiKey, temperature, limits, sandbox}
+ *   settings.configured();  // false until a model is set: the page then offers the recorded demos
+ */
+
+const STORE_KEY = "codeact.settings";
+const KEY_KEY = "codeact.apiKey";
+
+// Base URLs of the presets agent_py.models.config knows (the worker applies the same names and quirks).
+export const PRESETS = {
+  ollama: { label: "Ollama (local)", provider: "ollama", baseUrl: "http://127.0.0.1:11434" },
+  openai: { label: "OpenAI", provider: "openai", baseUrl: "https://api.openai.com/v1" },
+  openrouter: { label: "OpenRouter", provider: "openai", baseUrl: "https://openrouter.ai/api/v1" },
+  groq: { label: "Groq", provider: "openai", baseUrl: "https://api.groq.com/openai/v1" },
+  mistral: { label: "Mistral", provider: "openai", baseUrl: "https://api.mistral.ai/v1" },
+  gemini: { label: "Gemini (OpenAI-compatible)", provider: "openai", baseUrl: "https://generativelanguage.googleapis.com/v1beta/openai" },
+  anthropic: { label: "Anthropic (OpenAI-compatible)", provider: "openai", baseUrl: "https://api.anthropic.com/v1" },
+  vllm: { label: "vLLM", provider: "openai", baseUrl: "http://127.0.0.1:8000/v1" },
+  lmstudio: { label: "LM Studio", provider: "openai", baseUrl: "http://127.0.0.1:1234/v1" },
+  llamacpp: { label: "llama.cpp server", provider: "openai", baseUrl: "http://127.0.0.1:8080/v1" },
+  "": { label: "Other OpenAI-compatible endpoint", provider: "openai", baseUrl: "" },
+};
+
+const DEFAULTS = {
+  preset: "ollama", provider: "ollama", baseUrl: PRESETS.ollama.baseUrl, model: "", temperature: 0.2,
+  remember: false, limits: { maxSteps: 12, maxWallClockS: 300, maxTokens: null }, sandbox: { timeoutMs: 10000, memoryMb: 256 },
+};
+
+function readStored() {
+  try {
+    return { ...DEFAULTS, ...JSON.parse(localStorage.getItem(STORE_KEY) || "{}") };
+  } catch {
+    return { ...DEFAULTS };
+  }
+}
+
+function readKey() {
+  try {
+    return sessionStorage.getItem(KEY_KEY) ?? localStorage.getItem(KEY_KEY) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * @param {HTMLDialogElement} dialog the settings dialog (see index.html)
+ * @param {{testConnection: (settings: object) => Promise<{models: string[]}>, onChange?: () => void}} hooks
+ */
+export function createSettings(dialog, { testConnection, onChange = () => {} }) {
+  const form = dialog.querySelector("form");
+  const field = (name) => form.elements.namedItem(name);
+  let stored = readStored();
+  let apiKey = readKey();
+
+  const presetSelect = field("preset");
+  for (const [name, preset] of Object.entries(PRESETS)) presetSelect.add(new Option(preset.label, name));
+
+  function fill() {
+    presetSelect.value = stored.preset ?? "";
+    field("baseUrl").value = stored.baseUrl ?? "";
+    field("model").value = stored.model ?? "";
+    field("apiKey").value = apiKey;
+    field("remember").checked = Boolean(stored.remember);
+    field("temperature").value = stored.temperature ?? 0.2;
+    field("maxSteps").value = stored.limits?.maxSteps ?? 12;
+    field("maxWallClockS").value = stored.limits?.maxWallClockS ?? 300;
+    field("maxTokens").value = stored.limits?.maxTokens ?? "";
+    field("timeoutMs").value = stored.sandbox?.timeoutMs ?? 10000;
+    field("memoryMb").value = stored.sandbox?.memoryMb ?? 256;
+  }
+
+  function fromForm() {
+    const number = (name) => (field(name).value === "" ? null : Number(field(name).value));
+    const preset = presetSelect.value;
+    return {
+      preset,
+      provider: PRESETS[preset]?.provider ?? "openai",
+      baseUrl: field("baseUrl").value.trim(),
+      model: field("model").value.trim(),
+      temperature: number("temperature"),
+      remember: field("remember").checked,
+      limits: { maxSteps: number("maxSteps"), maxWallClockS: number("maxWallClockS"), maxTokens: number("maxTokens") },
+      sandbox: { timeoutMs: number("timeoutMs"), memoryMb: number("memoryMb") },
+    };
+  }
+
+  function save() {
+    stored = fromForm();
+    apiKey = field("apiKey").value;
+    try {
+      localStorage.setItem(STORE_KEY, JSON.stringify(stored)); // never the key
+      sessionStorage.removeItem(KEY_KEY);
+      localStorage.removeItem(KEY_KEY);
+      if (apiKey) (stored.remember ? localStorage : sessionStorage).setItem(KEY_KEY, apiKey);
+    } catch {
+      /* storage unavailable (private mode): settings last for this page only */
+    }
+    onChange();
+  }
+
+  presetSelect.addEventListener("change", () => {
+    const preset = PRESETS[presetSelect.value];
+    if (preset?.baseUrl) field("baseUrl").value = preset.baseUrl;
+  });
+
+  const status = dialog.querySelector("[data-connection-status]");
+  const modelList = dialog.querySelector("#model-options");
+  dialog.querySelector("[data-test-connection]").addEventListener("click", async () => {
+    status.textContent = "Testing…";
+    status.dataset.state = "pending";
+    try {
+      const { models } = await testConnection({ ...fromForm(), apiKey: field("apiKey").value, model: field("model").value || "probe" });
+      modelList.replaceChildren(...models.map((m) => new Option(m, m)));
+      status.textContent = `Connected: ${models.length} model${models.length === 1 ? "" : "s"} available.`;
+      status.dataset.state = "ok";
+      if (!field("model").value && models.length) field("model").value = models[0];
+    } catch (err) {
+      const detail = err.detail ?? {};
+      status.textContent = `${detail.type ?? err.name}: ${detail.message ?? err.message}${detail.fix ? ` — How to fix: ${detail.fix}` : ""}`;
+      status.dataset.state = "error";
+    }
+  });
+
+  form.addEventListener("submit", (event) => {
+    if (event.submitter?.value === "save") save();
+  });
+
+  fill();
+  return {
+    open() {
+      fill();
+      status.textContent = "";
+      dialog.showModal();
+    },
+    /** The settings a run needs, key included (for the worker only). */
+    current() {
+      const { remember, ...settings } = stored;
+      return { ...settings, apiKey };
+    },
+    configured() {
+      return Boolean(stored.model && (stored.baseUrl || stored.preset));
+    },
+  };
+}
