@@ -20,9 +20,9 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from codeact_host.build import build
+from codeact_host.chromium import CHROMIUM, CHROMIUM_ARGS
 from codeact_host.paths import REPO_ROOT
 from codeact_host.server import serving
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
 MODULES = ["boot", "sandbox", "models", "loop", "ui"]
 

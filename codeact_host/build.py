@@ -68,7 +68,7 @@ BUILD_VENV = REPO_ROOT / ".venv-build"
 
 
 def _log(message: str) -> None:
-    print(f"[build] {message}", flush=True)
+    print(f"[build] {message}", file=sys.stderr, flush=True)  # stdout belongs to the CLI's answer
 
 
 def _hash_inputs() -> str:

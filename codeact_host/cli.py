@@ -17,11 +17,11 @@ import argparse
 import json
 import os
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 from codeact_host.build import build
+from codeact_host.chromium import CHROMIUM, CHROMIUM_ARGS
 from codeact_host.paths import REPO_ROOT
 from codeact_host.server import serving
 
@@ -55,16 +55,20 @@ class EventPrinter:
             for line in str(event.get("code", "")).splitlines()[:40]:
                 self._line(f"   {line}", "2")
         elif kind == "Observation":
-            text = str(event.get("observation", event.get("text", "")))
-            self._line(f"── step {step}: observation", "33")
-            for line in text.splitlines()[:20]:
+            self._line(f"── step {step}: output", "33")
+            for line in str(event.get("stdout") or "(no output)").splitlines()[:20]:
                 self._line(f"   {line}")
+            if event.get("error"):
+                self._line(f"   {event['error'].get('type')}: {event['error'].get('message')}", "31")
         elif kind == "ToolCall":
             self._line(f"   tool {event.get('tool')}({json.dumps(event.get('arguments'))[:120]})", "35")
         elif kind == "FinalAnswer":
             self._line(f"── final answer (step {step})", "32;1")
         elif kind == "RunError":
-            self._line(f"── error: {event.get('error', event)}", "31;1")
+            error = event.get("error") or {}
+            self._line(f"── error: {error.get('type')}: {error.get('message')}", "31;1")
+            if error.get("fix"):
+                self._line(f"   how to fix: {error['fix']}", "31")
         elif kind == "RunFinished":
             self._line(f"── run finished: {event.get('status', '')} {event.get('stop_reason', '') or ''}", "1")
         elif kind == "UsageUpdate" and self.verbose:
@@ -90,12 +94,26 @@ def _settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return settings
 
 
+# One evaluate per run: subscribe, start, stream each event out through the exposed function, resolve at the end.
+RUN_IN_PAGE = """([task, settings, timeoutMs]) => new Promise((resolve) => {
+  const events = [];
+  const runId = window.codeact.agent.startRun(task, settings);
+  const finish = () => { unsubscribe(); clearTimeout(timer); resolve(events); };
+  const unsubscribe = window.codeact.agent.onEvent((event) => {
+    if (event.run_id !== runId) return;
+    events.push(event);
+    window.__codeactCliEvent(event);
+    if (event.type === "RunFinished") finish();
+  });
+  // Past the deadline: Stop (the run then ends itself as cancelled); give up waiting 5 s later.
+  const timer = setTimeout(() => { window.codeact.agent.stopRun(runId); setTimeout(finish, 5000); }, timeoutMs);
+})"""
+
+
 def run_tasks(tasks: list[str], settings: dict[str, Any], *, on_event, timeout_s: float,
               chromium: str | None = None) -> list[dict[str, Any]]:
-    """Run each task in one page, one after another; returns the RunFinished event of each."""
+    """Run each task in one page, one after another; returns each run's events and its RunFinished event."""
     from playwright.sync_api import sync_playwright
-
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # one definition of how Chromium is launched here
 
     build()
     results: list[dict[str, Any]] = []
@@ -103,36 +121,13 @@ def run_tasks(tasks: list[str], settings: dict[str, Any], *, on_event, timeout_s
         browser = playwright.chromium.launch(executable_path=chromium or CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            finished = threading.Event()
-            state: dict[str, Any] = {}
-
-            def handle(event: dict[str, Any]) -> None:
-                if event.get("run_id") != state.get("run_id"):
-                    return
-                state.setdefault("events", []).append(event)
-                on_event(event)
-                if event.get("type") == "RunFinished":
-                    state["finished"] = event
-                    finished.set()
-
-            page.expose_function("__codeactCliEvent", handle)
+            page.expose_function("__codeactCliEvent", on_event)
             page.goto(base_url)
             page.wait_for_function(READY, timeout=120_000)
-            page.evaluate("window.codeact.agent.onEvent((e) => window.__codeactCliEvent(e))")
             for task in tasks:
-                finished.clear()
-                state.clear()
-                state["run_id"] = page.evaluate(
-                    "([task, settings]) => window.codeact.agent.startRun(task, settings)", [task, settings])
-                deadline = timeout_s * 1000
-                waited = 0
-                while not finished.is_set() and waited < deadline:
-                    page.wait_for_timeout(100)  # lets Playwright deliver exposed-function calls
-                    waited += 100
-                if not finished.is_set():
-                    page.evaluate("(id) => window.codeact.agent.stopRun(id)", state["run_id"])
-                    page.wait_for_timeout(500)
-                results.append({"task": task, "finished": state.get("finished"), "events": state.get("events", [])})
+                events = page.evaluate(RUN_IN_PAGE, [task, settings, int(timeout_s * 1000)])
+                finished = next((e for e in reversed(events) if e.get("type") == "RunFinished"), None)
+                results.append({"task": task, "finished": finished, "events": events})
         finally:
             browser.close()
     return results
@@ -179,10 +174,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(json.dumps(result, indent=1))
         finished = result["finished"] or {}
-        if finished.get("status") == "final_answer" or "final_answer" in finished:
-            print(json.dumps(finished.get("final_answer")) if not isinstance(finished.get("final_answer"), str)
-                  else finished["final_answer"])
+        if finished.get("status") == "finished":
+            answer = finished.get("final_answer")
+            print(answer if isinstance(answer, str) else json.dumps(answer))
             return 0
+        print(f"no final answer: {finished.get('status', 'timed out')} ({finished.get('stop_reason', '')})"
+              + (f"\n{finished['summary']}" if finished.get("summary") else ""), file=sys.stderr)
         return 1
 
     tasks = [json.loads(line)["task"] for line in args.tasks.read_text().splitlines() if line.strip()]
@@ -193,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             out.write(json.dumps({"task": result["task"], "status": finished.get("status"),
                                   "final_answer": finished.get("final_answer"),
                                   "steps": finished.get("steps"), "usage": finished.get("usage")}) + "\n")
-    return 0 if all((r["finished"] or {}).get("status") == "final_answer" for r in results) else 1
+    return 0 if all((r["finished"] or {}).get("status") == "finished" for r in results) else 1
 
 
 if __name__ == "__main__":

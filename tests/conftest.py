@@ -6,31 +6,19 @@ download does not work here) and wraps every page in the offline guard.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
 from codeact_host.build import build
+from codeact_host.chromium import CHROMIUM, CHROMIUM_ARGS
 from codeact_host.paths import REPO_ROOT
 from codeact_host.server import serving
 
 # Loopback servers the tests script (model endpoint, ...), as fixtures for every test module.
 pytest_plugins = ["tests.servers.fixtures"]
 
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
