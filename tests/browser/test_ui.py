@@ -73,8 +73,10 @@ def test_markdown_from_the_model_is_sanitized(ready_page) -> None:
       return {
         pwned: window.pwned ?? null,
         scripts: box.querySelectorAll('script, iframe').length,
-        handlers: [...box.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => a.name.startsWith('on'))).length,
-        jsLinks: [...box.querySelectorAll('a')].filter((a) => /^javascript:/i.test(a.getAttribute('href') ?? '')).length,
+        handlers: [...box.querySelectorAll('*')]
+          .filter((e) => [...e.attributes].some((a) => a.name.startsWith('on'))).length,
+        jsLinks: [...box.querySelectorAll('a')]
+          .filter((a) => /^javascript:/i.test(a.getAttribute('href') ?? '')).length,
         remoteImages: [...box.querySelectorAll('img')].filter((i) => i.getAttribute('src')).length,
         html: box.innerHTML,
       };
