@@ -33,13 +33,17 @@ def _raw_cold(browser, base_url: str) -> float:
 def _app_load(browser, base_url: str) -> dict[str, float]:
     context = browser.new_context()
     page = context.new_page()
-    bodies: list[bytes] = []
-    page.on("response", lambda response: bodies.append(response.body()) if response.ok else None)
+    responses = []
+    page.on("response", responses.append)
     page.goto(base_url)
     page.wait_for_function(READY, timeout=60_000)
     page.wait_for_load_state("networkidle")
+    shipped = 0
+    for response in responses:
+        if response.ok:
+            shipped += len(gzip.compress(response.body(), 6))
     cold = {"python_ready_cold_ms": page.evaluate(READY_MARK), "shell_visible_ms": page.evaluate(PAINT),
-            "shipped_bytes_gzip": float(sum(len(gzip.compress(b, 6)) for b in bodies))}
+            "shipped_bytes_gzip": float(shipped)}
     wait_for_snapshot(page)
     page.goto(base_url)
     page.wait_for_function(READY, timeout=60_000)

@@ -10,6 +10,7 @@ baseline measured in the same run are what count: absolute numbers move with the
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import importlib
 import json
 import platform
@@ -39,7 +40,9 @@ def _run_module(name: str, browser, base_url: str) -> dict[str, float]:
     if hasattr(module, "run"):
         figures = module.run(browser, base_url)
     else:
-        figures = module.run_cpython()
+        # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            figures = pool.submit(module.run_cpython).result()
     print(f"[bench] {name}: {len(figures)} figures in {time.monotonic() - started:.0f} s", file=sys.stderr)
     return figures
 
