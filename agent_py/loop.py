@@ -81,6 +81,7 @@ class Agent:
         self._sink: EventSink | None = None
         self._nonce = new_nonce()
         self._failures = 0
+        self._messages: dict[int, tuple[list[dict[str, str]], int]] = {}  # step -> its messages, built once
 
     # --- events ---------------------------------------------------------------------------------------------
 
@@ -112,6 +113,7 @@ class Agent:
             record.status = "running"
         self._nonce = new_nonce()
         self._failures = 0
+        self._messages = {}
         guard = Guard(self.limits, self.clock())
         for step in record.steps:
             guard.note_step(step.code, step.error)
@@ -179,7 +181,7 @@ class Agent:
                 step.status = "failed"
                 await self._finish(record, "stopped", StopReason.CANCELLED, summary=step.observation)
                 return True
-        messages = build_messages(system, record, budget_tokens=self.context_budget)
+        messages = build_messages(system, record, budget_tokens=self.context_budget, cache=self._messages)
         response = await self._call_model(record, step, messages)
         text, reasoning = strip_reasoning(response.text)
         step.model_output = response.text

@@ -103,16 +103,26 @@ def _digest(step: ActionStep) -> str:
     return f"Step {step.step}: ran\n{code}\n-> {outcome}"
 
 
-def build_messages(system: str, record: RunRecord, *, budget_tokens: int = 24_000, keep_last: int = 4
-                   ) -> list[dict[str, str]]:
-    """System, task, then each finished step as assistant + observation; old steps digested past the budget."""
+def build_messages(system: str, record: RunRecord, *, budget_tokens: int = 24_000, keep_last: int = 4,
+                   cache: dict[int, tuple[list[dict[str, str]], int]] | None = None) -> list[dict[str, str]]:
+    """System, task, then each finished step as assistant + observation; old steps digested past the budget.
+
+    `cache` (step number -> its two messages and their token estimate) lets the loop build each finished step's
+    messages once, so a step's cost does not grow with the length of the run.
+    """
     messages = [{"role": "system", "content": system}, {"role": "user", "content": f"Task: {record.task}"}]
     steps = [s for s in record.steps if s.status != "running"]
     verbatim: list[dict[str, str]] = []
+    used = sum(estimate_tokens(m["content"]) for m in messages)
     for step in steps:
-        verbatim.append({"role": "assistant", "content": step.model_output})
-        verbatim.append({"role": "user", "content": step.observation})
-    used = sum(estimate_tokens(m["content"]) for m in messages + verbatim)
+        entry = cache.get(step.step) if cache is not None else None
+        if entry is None:
+            pair = [{"role": "assistant", "content": step.model_output}, {"role": "user", "content": step.observation}]
+            entry = (pair, estimate_tokens(step.model_output) + estimate_tokens(step.observation))
+            if cache is not None:
+                cache[step.step] = entry
+        verbatim += entry[0]
+        used += entry[1]
     if used <= budget_tokens or len(steps) <= keep_last:
         return messages + verbatim
     old, recent = steps[:-keep_last], steps[-keep_last:]

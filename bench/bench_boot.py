@@ -34,7 +34,7 @@ def _app_load(browser, base_url: str) -> dict[str, float]:
     context = browser.new_context()
     page = context.new_page()
     responses = []
-    page.on("response", responses.append)
+    page.on("response", lambda response: responses.append(response))
     page.goto(base_url)
     page.wait_for_function(READY, timeout=60_000)
     page.wait_for_load_state("networkidle")
