@@ -17,7 +17,7 @@ from codeact_host.server import ISOLATION_HEADERS
 
 # What a visitor's browser needs; bench pages and tests stay out.
 SHIPPED = ["index.html", "sw.js", "manifest.json", "static", "wasm_sandbox", "examples"]
-IGNORED = shutil.ignore_patterns("*.map", "__pycache__")
+IGNORED = shutil.ignore_patterns("*.map", "__pycache__", "pyscript")  # pyscript: benchmark only
 
 
 def make_dist() -> None:
