@@ -69,7 +69,8 @@ box = await BrowserSandbox.create("escape", timeout_ms=3000)
 outputs = []
 await box.run("import js\\nURL = " + repr(URL))
 for attempt in ATTEMPTS:
-    result = await box.run("import js\\ntry:\\n    " + attempt + "\\nexcept BaseException as e:\\n    print('blocked:', e)")
+    cell = "import js\\ntry:\\n    " + attempt + "\\nexcept BaseException as e:\\n    print('blocked:', e)"
+    result = await box.run(cell)
     outputs.append(result)
 outputs
 """
