@@ -13,14 +13,15 @@ back as JSON. On a page that is not cross-origin isolated, cells are rewritten s
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from agent_py.errors import AgentError, SandboxCrashed, SandboxIsolationError, ToolError
 from agent_py.log import get_logger
-from agent_py.sandbox_rewrite import rewrite_for_async_tools
+from agent_py.sandbox_rewrite import names_bound_by, rewrite_for_async_tools
 from agent_py.sandbox_tools import SandboxTool, check_arguments, encode_result, tool_stubs, tools_listing
 
-__all__ = ["BrowserSandbox", "sandbox_client"]
+__all__ = ["BrowserSandbox", "sandbox_client", "probe"]
 
 log = get_logger("sandbox")
 
@@ -59,14 +60,24 @@ class BrowserSandbox:
         self.tool_calls: list[dict[str, Any]] = []
 
     @classmethod
-    async def create(cls, name: str, *, tools: list[SandboxTool] = (), timeout_ms: int = 10_000,
-                     memory_mb: int = 256, output_limit: int = 20_000) -> BrowserSandbox:
+    async def create(cls, name: str, *, tools: Sequence[SandboxTool] = (), timeout_ms: int = 10_000,
+                     memory_mb: int = 256, output_limit: int = 20_000,
+                     blocking_tools: bool | None = None) -> BrowserSandbox:
+        """A new session in the sandbox iframe. Options and defaults: timeout_ms 10000 (per cell: past it the worker
+        is killed, replaced and the session restored by replay), memory_mb 256 (heap growth refused past it: a
+        MemoryError in the cell), output_limit 20000 (bytes of stdout kept, head and tail, the cut marked),
+        blocking_tools None (plain blocking tool calls when the page is cross-origin isolated, else the cell is
+        rewritten to await them; False forces the rewrite, True on a page that is not isolated is refused)."""
         import js  # type: ignore[import-not-found]
         from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
 
         client = sandbox_client()
         ready = _to_py(await client.ready)
-        is_async = not ready.get("isolated", False)
+        isolated = bool(ready.get("isolated", False))
+        if blocking_tools and not isolated:
+            raise SandboxIsolationError("blocking tool calls need a cross-origin isolated page (COOP + COEP)",
+                                        session=name)
+        is_async = not isolated if blocking_tools is None else not blocking_tools
         tools = list(tools)
         box = cls.__new__(cls)
         impls = {tool.name: {"impl": create_proxy(box._make_impl(tool))} for tool in tools}
@@ -108,6 +119,10 @@ class BrowserSandbox:
         if not isinstance(result, dict):
             raise SandboxCrashed(f"sandbox {self.name} answered with {type(result).__name__}", session=self.name)
         result["tool_calls"] = list(self.tool_calls)
+        lost = result.pop("lost_cells", None) or []
+        if lost:
+            names = sorted({name for cell in lost for name in names_bound_by(str(cell))})
+            result["restore_note"] += f"; names defined only there: {', '.join(names)}" if names else ""
         return result
 
     async def tools_listing(self) -> str:
@@ -129,3 +144,9 @@ class BrowserSandbox:
 
     async def list_files(self) -> list[dict[str, Any]]:
         return _to_py(await self._session.listFiles())
+
+
+async def probe(op: str, value: str) -> Any:
+    """The iframe's benchmark probes (wasm_sandbox/client.mjs `probe`): ("probe-spawn", "bare" | "sandbox") -> {ms},
+    ("probe-echo", text) -> text through a worker that only echoes: the hops of a cell, without MicroPython."""
+    return _to_py(await sandbox_client().probe(op, value))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-__all__ = ["rewrite_for_async_tools", "CELL_FUNCTION"]
+__all__ = ["rewrite_for_async_tools", "names_bound_by", "CELL_FUNCTION"]
 
 CELL_FUNCTION = "__codeact_cell__"
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -146,6 +146,14 @@ def _bound_names(statements: Iterable[ast.stmt]) -> set[str]:
                         if isinstance(item, ast.AST) and not isinstance(item, ast.stmt):
                             targets(item)
     return names
+
+
+def names_bound_by(code: str) -> set[str]:
+    """The module-level names a cell defines (to tell the model what a lost cell took with it); none if unparsable."""
+    try:
+        return _bound_names(ast.parse(code).body)
+    except SyntaxError:
+        return set()
 
 
 def rewrite_for_async_tools(code: str, tool_names: Iterable[str]) -> str:

@@ -107,6 +107,17 @@ export class SandboxClient {
     };
   }
 
+  /**
+   * Benchmark probes answered by the iframe: `probe("probe-spawn", "bare" | "sandbox")` -> {ms} (start a worker
+   * that only echoes, or a MicroPython worker, in the iframe and time it until it answers);
+   * `probe("probe-echo", text)` -> text, through a worker that only echoes (a cell's hops without Python).
+   * @param {"probe-spawn" | "probe-echo"} op
+   * @param {string} value
+   */
+  probe(op, value) {
+    return this.#request(op, op === "probe-spawn" ? { kind: value } : { payload: value });
+  }
+
   /** Counts of workers spawned, killed and alive, and sessions: for tests and the benchmark. */
   stats() {
     return this.#request("stats");

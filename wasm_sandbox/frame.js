@@ -9,14 +9,16 @@
 // Control port (from the agent, see client.mjs), requests {op, id, ...} answered {id, ok, value | error}:
 //   create {session, options: {timeoutMs, memoryMb, outputLimit, stubs, asyncTools}}, run {session, code, async},
 //   reset {session}, terminate {session}, put-file {session, path, bytes}, get-file {session, path},
-//   list-files {session}, stats {}
+//   list-files {session}, stats {}, and for the benchmark: probe-spawn {kind: "bare" | "sandbox"} -> {ms},
+//   probe-echo {payload} -> payload (through a worker that only echoes: the same hop as a cell, without Python)
 // and, from the frame: tool-call {session, runId, callId, name, argsJson}; the agent answers
 //   tool-result {session, callId, reply} (reply: a JSON string {ok, value} | {ok: false, error: {type, message}}).
 "use strict";
 
 (() => {
   const MAX_WORKER_MESSAGE = 4 * 1024 * 1024; // bytes of JSON-ish text a worker may send in one message
-  const TOOL_RESULT_CAPACITY = 2 * 1024 * 1024; // bytes a blocking tool result may take
+  const TOOL_CHUNK = 1024 * 1024; // bytes of a blocking tool reply per hand-over (the shared buffer's size)
+  const MAX_TOOL_RESULT = 32 * 1024 * 1024; // bytes a tool reply may take in all
   const MAX_CODE = 1024 * 1024;
   let port = null;
   let workerUrl = null;
@@ -40,7 +42,7 @@
     const worker = new Worker(workerUrl, { name: "micropython" });
     stats.spawned++;
     stats.alive++;
-    const sab = isolated ? new SharedArrayBuffer(16 + TOOL_RESULT_CAPACITY) : null;
+    const sab = isolated ? new SharedArrayBuffer(16 + TOOL_CHUNK) : null;
     const handle = { worker, sab, listener: null, dead: false };
     handle.booted = new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => {
@@ -139,21 +141,34 @@
     kill(session.worker);
   }
 
-  /** Answer a tool call of the running cell: blocking (write into the shared buffer) or by message. */
+  /** Answer a tool call of the running cell: blocking (through the shared buffer, in chunks) or by message. */
   function deliverToolReply(session, handle, callId, reply) {
     if (handle.dead) return;
+    let bytes = new TextEncoder().encode(reply);
+    if (bytes.length > MAX_TOOL_RESULT) {
+      reply = JSON.stringify({ ok: false, error: { type: "ToolResultError",
+        message: `the tool result is ${bytes.length} bytes, over the ${MAX_TOOL_RESULT}-byte limit` } });
+      bytes = new TextEncoder().encode(reply);
+    }
     if (session.options.asyncTools || !handle.sab) {
       handle.worker.postMessage({ type: "tool-result", callId, reply });
       return;
     }
-    let bytes = new TextEncoder().encode(reply);
-    if (bytes.length > TOOL_RESULT_CAPACITY) {
-      bytes = new TextEncoder().encode(JSON.stringify({ ok: false, error: { type: "ToolResultError",
-        message: `the tool result is ${bytes.length} bytes, over the ${TOOL_RESULT_CAPACITY}-byte limit` } }));
-    }
-    new Uint8Array(handle.sab, 16, bytes.length).set(bytes);
+    handle.outgoing = { callId, bytes, offset: 0 };
+    sendChunk(handle);
+  }
+
+  /** The next chunk of the blocking reply in flight; the worker asks for each after the first (tool-chunk). */
+  function sendChunk(handle) {
+    const out = handle.outgoing;
+    if (!out || handle.dead) return;
+    const chunk = out.bytes.subarray(out.offset, out.offset + TOOL_CHUNK);
+    out.offset += chunk.length;
+    if (out.offset >= out.bytes.length) handle.outgoing = null;
+    new Uint8Array(handle.sab, 16, chunk.length).set(chunk);
     const header = new Int32Array(handle.sab, 0, 4);
-    Atomics.store(header, 1, bytes.length);
+    Atomics.store(header, 1, chunk.length);
+    Atomics.store(header, 2, out.bytes.length);
     Atomics.store(header, 0, 1);
     Atomics.notify(header, 0);
   }
@@ -182,19 +197,26 @@
         finish({ killed: true, error: { type: "SandboxTimeout",
           message: `the cell ran past its ${session.options.timeoutMs} ms limit and was stopped`, traceback: [] } });
       }, session.options.timeoutMs);
+      // A message that breaks the protocol fails this run only: the worker is replaced, the session restored.
+      const failRun = (why) => {
+        kill(handle);
+        finish({ killed: true, error: { type: "SandboxCrashed", message: why, traceback: [] } });
+      };
       session.current = { runId, finish };
       handle.onCrash = (why) => finish({ killed: true, error: crashError(why, session) });
       handle.listener = (data) => {
         if (!isObject(data) || data.runId !== runId) return; // not about this run: ignore (forged or stale)
         if (data.type === "result") {
           if (!isObject(data.result) || approxSize(data.result) > MAX_WORKER_MESSAGE) {
-            kill(handle);
-            finish({ killed: true, error: { type: "SandboxCrashed", message: "the sandbox sent a malformed result" } });
+            failRun("the sandbox sent a malformed result");
             return;
           }
-          finish(sanitizeResult(data.result));
+          // fatal: the runner itself failed (a wasm trap): the VM may be broken, so the worker is replaced.
+          finish({ ...sanitizeResult(data.result), killed: data.result.fatal === true });
         } else if (data.type === "tool-call") {
-          onToolCall(session, handle, runId, data, replay, toolResults);
+          if (!onToolCall(session, handle, runId, data, replay, toolResults)) failRun("the sandbox sent a malformed tool call");
+        } else if (data.type === "tool-chunk" && handle.outgoing && data.callId === handle.outgoing.callId) {
+          sendChunk(handle);
         }
       };
       handle.worker.postMessage({ type: "run", runId, code, async: isAsync, replay: Boolean(replay) });
@@ -212,22 +234,29 @@
     const { callId, name, argsJson } = data;
     if (typeof callId !== "string" || typeof name !== "string" || typeof argsJson !== "string"
         || argsJson.length > MAX_WORKER_MESSAGE || name.length > 200) {
-      return; // malformed: the cell waits and hits its deadline, nothing else is affected
+      return false;
     }
     if (replay) {
+      // A restore must not repeat side effects: answer from the recording, and stop trusting it once the cell
+      // asks for something else (another tool, or the same tool with other arguments).
       const recorded = replay.shift();
-      const reply = recorded && recorded.name === name ? recorded.reply
-        : JSON.stringify({ ok: false, error: { type: "ToolError", message: "replay diverged" } });
-      if (!recorded || recorded.name !== name) replay.diverged = `the cell called ${name} where the recording has ${recorded?.name ?? "no call"}`;
-      toolResults.push({ name, reply });
+      const same = recorded && recorded.name === name && recorded.argsJson === argsJson;
+      if (!same && !replay.diverged) {
+        replay.diverged = recorded ? `called ${name}(${argsJson.slice(0, 200)}) where the first run called `
+          + `${recorded.name}(${recorded.argsJson.slice(0, 200)})` : `called ${name} more often than the first run`;
+      }
+      const reply = same ? recorded.reply
+        : JSON.stringify({ ok: false, error: { type: "ToolError", message: "replay diverged: the tool was not called" } });
+      toolResults.push({ name, argsJson, reply });
       deliverToolReply(session, handle, callId, reply);
-      return;
+      return true;
     }
     const pending = { name, handle };
     session.pendingCalls ??= new Map();
     session.pendingCalls.set(callId, pending);
-    pending.record = (reply) => toolResults.push({ name, reply });
+    pending.record = (reply) => toolResults.push({ name, argsJson, reply });
     send({ op: "tool-call", session: session.name, runId, callId, name, argsJson });
+    return true;
   }
 
   function onToolResult({ session: name, callId, reply }) {
@@ -275,12 +304,13 @@
     if (!session) throw new Error(`no sandbox session named ${name}`);
     if (session.current) throw new Error(`sandbox ${name} is already running a cell`);
     if (typeof code !== "string" || code.length > MAX_CODE) throw new Error("code must be a string under 1 MB");
-    if (!session.worker || session.worker.dead) await attachWorker(session);
-    const result = await runCell(session, code, Boolean(isAsync));
+    // A worker that died between cells (a crash) takes the session's state with it: restore before running.
+    const earlier = !session.worker || session.worker.dead ? await restoreSession(session) : null;
+    const result = { ...(await runCell(session, code, Boolean(isAsync))), ...earlier };
     const memoryError = result.error?.type === "MemoryError";
     if (result.killed || memoryError) {
       // The worker is gone (or its heap may stay full): a new one gets the session's state back by replay.
-      if (memoryError) kill(session.worker);
+      kill(session.worker);
       const restore = await restoreSession(session);
       Object.assign(result, restore);
     } else if (!result.error) {
@@ -290,34 +320,53 @@
     return { ...rest, tool_calls: toolResults.map((t) => t.name) };
   }
 
-  /** Replace the worker and replay the successful cells with their recorded tool replies. */
+  /**
+   * Replace the worker and replay the successful cells with their recorded tool replies. If a cell fails or
+   * diverges on replay, it and every later cell are dropped and the kept prefix is replayed on a clean worker,
+   * so the state is exactly that of the kept cells; the result names what was lost (`lost_cells`: their code).
+   */
   async function restoreSession(session) {
     const started = performance.now();
-    await attachWorker(session);
     const total = session.history.length;
-    for (let i = 0; i < total; i++) {
+    let restartMs = null;
+    let lost = [];
+    let why = "";
+    for (;;) {
+      kill(session.worker);
+      await attachWorker(session);
+      restartMs ??= performance.now() - started;
+      const failure = await replayHistory(session);
+      if (!failure) break;
+      lost = [...session.history.splice(failure.index), ...lost];
+      why ||= `on replay cell ${failure.index + 1} ${failure.problem}`;
+    }
+    const kept = session.history.length;
+    const note = !total ? "the sandbox was restarted (no earlier state to restore)"
+      : !lost.length ? `the sandbox was restarted and all ${total} earlier cells were replayed: state is back`
+      : `the sandbox was restarted; ${kept} of ${total} earlier cells were replayed, cells ${kept + 1}-${total} `
+        + `were lost (${why}): what they defined is gone`;
+    return {
+      restored: kept > 0 || total === 0,
+      restore_note: note,
+      lost_cells: lost.map((cell) => cell.code),
+      restore_ms: performance.now() - started,
+      restart_ms: restartMs,
+    };
+  }
+
+  /** Run the session's history on its (fresh) worker; the first cell that goes wrong, or null. */
+  async function replayHistory(session) {
+    for (let i = 0; i < session.history.length; i++) {
       const cell = session.history[i];
       const replay = cell.toolResults.slice();
       const outcome = await runCell(session, cell.code, cell.async, replay);
-      const problem = outcome.killed ? "it did not finish in time" : outcome.error
-        ? `it raised ${outcome.error.type}: ${outcome.error.message}` : replay.diverged ?? (replay.length ? "it made fewer tool calls than recorded" : null);
-      if (problem) {
-        const lost = session.history.splice(i);
-        if (outcome.killed) await attachWorker(session);
-        return {
-          restored: i > 0,
-          restore_note: `the sandbox was restarted; ${i} of ${total} earlier cells were replayed. Lost from cell `
-            + `${i + 1} on (${lost.length} cells), because on replay ${problem}: variables they defined are gone.`,
-          restore_ms: performance.now() - started,
-        };
-      }
+      const problem = outcome.killed ? "did not finish in time"
+        : outcome.error ? `raised ${outcome.error.type}: ${outcome.error.message.slice(0, 300)}`
+        : replay.diverged ? replay.diverged
+        : replay.length ? "made fewer tool calls than the first run" : null;
+      if (problem) return { index: i, problem };
     }
-    return {
-      restored: true,
-      restore_note: total ? `the sandbox was restarted and all ${total} earlier cells were replayed: state is back`
-        : "the sandbox was restarted (no earlier state to restore)",
-      restore_ms: performance.now() - started,
-    };
+    return null;
   }
 
   async function resetSession(name) {
@@ -369,6 +418,45 @@
       path: f.path, size: Number(f.size) || 0, mtime: Number(f.mtime) || 0 }));
   }
 
+  // --- probes for the benchmark: the same hops without MicroPython ------------------------------------------
+
+  const ECHO_WORKER = "onmessage = (event) => postMessage(event.data);";
+  let echoUrl = null;
+  let echo = null;
+
+  function spawnEcho() {
+    echoUrl ??= URL.createObjectURL(new Blob([ECHO_WORKER], { type: "text/javascript" }));
+    return new Worker(echoUrl, { name: "echo" });
+  }
+
+  function echoOnce(worker, payload) {
+    return new Promise((resolve) => {
+      worker.onmessage = ({ data }) => resolve(data);
+      worker.postMessage(payload);
+    });
+  }
+
+  async function probeSpawn(kind) {
+    const started = performance.now();
+    if (kind === "bare") {
+      const worker = spawnEcho();
+      await echoOnce(worker, "up?");
+      const ms = performance.now() - started;
+      worker.terminate();
+      return { ms };
+    }
+    const handle = spawnWorker();
+    await handle.booted;
+    const ms = performance.now() - started;
+    kill(handle);
+    return { ms };
+  }
+
+  async function probeEcho(payload) {
+    echo ??= spawnEcho();
+    return echoOnce(echo, typeof payload === "string" ? payload.slice(0, 1000) : null);
+  }
+
   // --- control port -----------------------------------------------------------------------------------------
 
   const OPS = {
@@ -383,6 +471,8 @@
     "get-file": (m) => fileOp("get", m),
     "list-files": (m) => fileOp("list", m),
     stats: async () => ({ ...stats, sessions: sessions.size, isolated }),
+    "probe-spawn": (m) => probeSpawn(m.kind === "bare" ? "bare" : "sandbox"),
+    "probe-echo": (m) => probeEcho(m.payload),
   };
 
   async function onControl({ data }) {
