@@ -18,7 +18,7 @@ from typing import Any
 
 from agent_py.errors import AgentError, SandboxCrashed, SandboxIsolationError, ToolError
 from agent_py.log import get_logger
-from agent_py.sandbox_rewrite import names_bound_by, rewrite_for_async_tools
+from agent_py.sandbox_rewrite import names_bound_by, rewrite_cell
 from agent_py.sandbox_tools import SandboxTool, check_arguments, encode_result, tool_stubs, tools_listing
 
 __all__ = ["BrowserSandbox", "sandbox_client", "probe"]
@@ -58,6 +58,8 @@ class BrowserSandbox:
         self._tools = tools
         self.is_async = is_async
         self.tool_calls: list[dict[str, Any]] = []
+        self._async_names = {tool.name for tool in tools}
+        self._run_options: dict[bool, Any] = {}
 
     @classmethod
     async def create(cls, name: str, *, tools: Sequence[SandboxTool] = (), timeout_ms: int = 10_000,
@@ -88,6 +90,9 @@ class BrowserSandbox:
         except Exception as err:  # noqa: BLE001 - a JS rejection: the sandbox could not start
             raise SandboxCrashed(f"sandbox {name} could not start: {err}", session=name) from None
         cls.__init__(box, name, session, tools, is_async=is_async)
+        # Made once: converting a dict to a JS object on every cell would cost more than the cell's own hop.
+        box._run_options = {flag: to_js({"async": flag}, dict_converter=js.Object.fromEntries)
+                            for flag in (False, True)}
         log.debug("sandbox ready", session=name, tools=len(tools), blocking_tools=not is_async)
         return box
 
@@ -109,15 +114,21 @@ class BrowserSandbox:
 
     async def run(self, code: str) -> dict[str, Any]:
         """One cell. Returns the sandbox's result dict: stdout, stderr, error, final, final_value, duration_ms,
-        restored, restore_note, truncated, tool_calls (names). Timeouts and memory kills are results, not raises."""
+        restored, restore_note, truncated, tool_calls. Timeouts and memory kills are results, not raises."""
         self.tool_calls = []
-        source = rewrite_for_async_tools(code, [t.name for t in self._tools]) if self.is_async else code
+        source, is_async = code, False
+        if self.is_async:
+            rewritten, async_names = rewrite_cell(code, self._async_names)
+            if rewritten is not None:
+                source, is_async = rewritten, True
         try:
-            result = _to_py(await self._session.run(source))
+            result = _to_py(await self._session.run(source, self._run_options[is_async]))
         except Exception as err:  # noqa: BLE001 - the frame refused or lost the run
             raise SandboxCrashed(f"sandbox {self.name} failed: {err}", session=self.name) from None
         if not isinstance(result, dict):
             raise SandboxCrashed(f"sandbox {self.name} answered with {type(result).__name__}", session=self.name)
+        if is_async:
+            self._async_names = async_names  # helpers made async by this cell are awaited in later cells
         result["tool_calls"] = list(self.tool_calls)
         lost = result.pop("lost_cells", None) or []
         if lost:

@@ -8,7 +8,13 @@ not `await`, so the agent rewrites the cell with CPython's `ast` before sending 
   comprehensions);
 - the cell becomes `async def __codeact_cell__():` with `global` for every name it binds, so variables still
   land in the sandbox's namespace and persist to the next cell.
-A cell that does not parse is sent unchanged: the sandbox reports the SyntaxError to the model as usual.
+A cell that does not parse, or awaits nothing, is sent unchanged (a SyntaxError is reported by the sandbox as usual).
+`rewrite_cell` also returns the names of the functions that are async after the cell, so a helper defined in one
+cell and called in a later one is awaited there too (the agent keeps that set per session).
+
+Not covered (the blocking mode has none of these limits): a tool called through a method (`obj.fetch()` where the
+method calls a tool), a lambda, or a callback run by a builtin (`sorted(key=...)`, `map`): there the call returns a
+coroutine instead of a value.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-__all__ = ["rewrite_for_async_tools", "names_bound_by", "CELL_FUNCTION"]
+__all__ = ["rewrite_cell", "names_bound_by", "CELL_FUNCTION"]
 
 CELL_FUNCTION = "__codeact_cell__"
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -65,7 +71,10 @@ class _AsyncComprehensions(ast.NodeTransformer):
     visit_FunctionDef = visit_AsyncFunctionDef = _scope  # noqa: N815
 
     def _replace(self, node: ast.AST) -> ast.AST:
+        # Helpers of nested comprehensions go inside this one's helper: they may use its loop variables.
+        outer, self.helpers = self.helpers, []
         self.generic_visit(node)
+        inner, self.helpers = self.helpers, outer
         if not _contains_await(node):
             return node
         name = f"__codeact_comp_{self.count}"
@@ -89,7 +98,7 @@ class _AsyncComprehensions(ast.NodeTransformer):
             body = [ast.For(target=generator.target, iter=generator.iter, body=body, orelse=[])]
         helper = ast.AsyncFunctionDef(
             name=name, args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]),
-            body=[ast.Assign(targets=[ast.Name(id="__r", ctx=ast.Store())], value=init), *body,
+            body=[*inner, ast.Assign(targets=[ast.Name(id="__r", ctx=ast.Store())], value=init), *body,
                   ast.Return(value=result)],
             decorator_list=[], returns=None, type_params=[],
         )
@@ -99,8 +108,13 @@ class _AsyncComprehensions(ast.NodeTransformer):
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _replace  # noqa: N815
 
 
-def _make_async(tree: ast.Module, tool_names: set[str]) -> None:
-    async_names = set(tool_names)
+def _make_async(tree: ast.Module, known_async: set[str]) -> set[str]:
+    """Await calls of async names, make functions that await async, to a fixpoint; returns the async names after."""
+    async_names = set(known_async)
+    # A module-level `def` that awaits nothing in this cell replaces an async one of the same name from before.
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in async_names:
+            async_names.discard(node.name)
     while True:
         _AwaitCalls(async_names).visit(tree)
         changed = False
@@ -110,7 +124,7 @@ def _make_async(tree: ast.Module, tool_names: set[str]) -> None:
                 async_names.add(node.name)
                 changed = True
         if not changed:
-            return
+            return async_names
 
 
 def _bound_names(statements: Iterable[ast.stmt]) -> set[str]:
@@ -156,13 +170,17 @@ def names_bound_by(code: str) -> set[str]:
         return set()
 
 
-def rewrite_for_async_tools(code: str, tool_names: Iterable[str]) -> str:
-    """The cell as `async def __codeact_cell__()` with tool calls awaited; unchanged if it does not parse."""
+def rewrite_cell(code: str, async_names: Iterable[str]) -> tuple[str | None, set[str]]:
+    """(the cell as `async def __codeact_cell__()` with tool calls awaited, or None if it awaits nothing, and the
+    names of the functions that are async after it). `async_names`: the tools plus the session's async helpers."""
+    known = set(async_names)
     try:
         tree = ast.parse(code)
     except SyntaxError:
-        return code
-    _make_async(tree, set(tool_names))
+        return None, known
+    known = _make_async(tree, known)
+    if not _contains_await(tree):
+        return None, known
     comprehensions = _AsyncComprehensions()
     comprehensions.visit(tree)
     globals_needed = sorted(_bound_names(tree.body))
@@ -176,4 +194,4 @@ def rewrite_for_async_tools(code: str, tool_names: Iterable[str]) -> str:
         body=body, decorator_list=[], returns=None, type_params=[],
     )
     module = ast.Module(body=[cell], type_ignores=[])
-    return ast.unparse(ast.fix_missing_locations(module))
+    return ast.unparse(ast.fix_missing_locations(module)), known

@@ -1,0 +1,11 @@
+name, score, ratio = "Ada", 1234567, 0.4567
+print(f"{name:>8}|{name:<8}|{name:^8}|")
+print(f"{score:,}")
+print(f"{ratio:.2%}")
+print(f"{ratio:.3f} {score:08d} {255:x} {255:#o} {5:b}")
+print(f"{'nested ' + name.upper()}")
+print(f"{score / 7:10.3f}|")
+print("{} has {:d} points".format(name, 42))
+print("{0}-{1}-{0}".format("a", "b"))
+print("%s scored %.1f%%" % (name, 97.24))
+print(f"{3.0}, {1e20}, {1.5e-7}, {2/3}")

@@ -1,0 +1,12 @@
+s = "  Hello, World  "
+print(repr(s.strip()), repr(s.lstrip()), repr(s.rstrip()))
+print(s.strip().lower(), s.strip().upper(), "hello world".title())
+print("a,b,,c".split(","), "a b  c".split(), "x=1=2".split("=", 1))
+print("-".join(["a", "b", "c"]), "abc".replace("b", "B"))
+print("hello".startswith("he"), "hello".endswith("lo"), "hello".find("l"), "hello".rfind("l"))
+print("hello".count("l"), "Hello".swapcase(), "42".zfill(5), "ab".center(6, "*"))
+print("abc"[::-1], "abcdef"[1:4], "abc" * 2, "b" in "abc")
+print("line1\nline2".splitlines(), "tab\tsep".expandtabs(4) if hasattr(str, "expandtabs") else "tab sep")
+print("Straße".encode("utf-8"), b"caf\xc3\xa9".decode("utf-8"), len("héllo"))
+print("3".isdigit(), "abc".isalpha(), " ".isspace(), "Ab".isupper())
+print(ord("A"), chr(97), str(12) + "!", "%-5s|" % "ab")

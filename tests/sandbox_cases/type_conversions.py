@@ -1,0 +1,6 @@
+print(int("42"), int(3.99), int(-3.99), float(7), str(1.0), bool(""), bool([0]))
+print(list("abc"), tuple([1, 2]), set([1, 1, 2]), dict([("a", 1)]))
+print(repr("quote's"), repr('say "hi"'), repr(None), repr([1, "a"]))
+print(type(1) is int, type(1.0).__name__, isinstance(True, int))
+print(str(b"bytes"), bytes([104, 105]), bytearray(b"ab"), list(b"hi"))
+print(1 == 1.0, 0.1 + 0.2 == 0.3, 10 / 4, 10 // 4, 7.0 // 2)
