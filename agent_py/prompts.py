@@ -27,7 +27,7 @@ When the task is done, call final_answer(value) in your code with the answer (te
 MicroPython is Python 3 with a smaller standard library: math, json, re, random, collections, hashlib, binascii,
 struct, time, io, os (files under /workspace) are there; numpy, pandas, requests and datetime are not. Write plain
 Python. There is no network except through the tools below. Differences that bite: dicts do not keep insertion
-order (sort keys when order matters), sorted() is not stable, {**a, **b} is not supported (use a.copy() +
+order (sort keys when order matters), sorted() is not stable, {{**a, **b}} is not supported (use a.copy() +
 update), and math.gcd, re.findall, str.ljust/rjust/title do not exist.
 
 Tools (call them as plain Python functions; they return JSON values and raise ToolError subclasses on failure):
