@@ -163,11 +163,16 @@ def _bound_names(statements: Iterable[ast.stmt]) -> set[str]:
 
 
 def names_bound_by(code: str) -> set[str]:
-    """The module-level names a cell defines (to tell the model what a lost cell took with it); none if unparsable."""
+    """The module-level names a cell defines (to tell the model what a lost cell took with it); none if unparsable.
+    A cell as `rewrite_cell` sent it (the sandbox records what ran) binds the names of its `global` statement."""
     try:
-        return _bound_names(ast.parse(code).body)
+        body = ast.parse(code).body
     except SyntaxError:
         return set()
+    if len(body) == 1 and isinstance(body[0], ast.AsyncFunctionDef) and body[0].name == CELL_FUNCTION:
+        first = body[0].body[0] if body[0].body else None
+        return set(first.names) if isinstance(first, ast.Global) else set()
+    return _bound_names(body)
 
 
 def rewrite_cell(code: str, async_names: Iterable[str]) -> tuple[str | None, set[str]]:
