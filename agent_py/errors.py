@@ -21,7 +21,12 @@
     │   ├── UnknownTool
     │   ├── ToolArgumentError           arguments do not match the tool's JSON Schema
     │   ├── ToolResultError             the implementation returned something that is not JSON
-    │   └── ToolDenied                  the tool's policy (or the user) refused the call
+    │   ├── ToolDenied                  the tool's policy (or the user) refused the call
+    │   ├── ToolTimeout                 a tool server (MCP, gateway, web page) did not answer in time
+    │   ├── ToolConnectError            a tool server could not be reached
+    │   │   └── ToolCorsError           the browser refused a tool server's answer (CORS); .fix says how
+    │   ├── ToolAuthError               a tool server answered 401/403 (missing or wrong token)
+    │   └── ToolServerError             a tool server answered with an error (HTTP status, JSON-RPC error, garbage)
     ├── ParseError                      the model reply held no runnable code (becomes an observation)
     ├── RunStopped                      a guardrail or the user ended the run; .reason is a StopReason value
     └── ConfigError                     settings that cannot work (bad URL, negative limits, ...)
@@ -57,6 +62,11 @@ __all__ = [
     "ToolArgumentError",
     "ToolResultError",
     "ToolDenied",
+    "ToolTimeout",
+    "ToolConnectError",
+    "ToolCorsError",
+    "ToolAuthError",
+    "ToolServerError",
     "ParseError",
     "RunStopped",
     "ConfigError",
@@ -189,6 +199,29 @@ class ToolResultError(ToolError):
 
 
 class ToolDenied(ToolError):
+    pass
+
+
+# Tool servers (agent_py.toolkit): MCP servers, HTTP gateways, web pages. Fields: tool, url, status, code, fix.
+
+
+class ToolTimeout(ToolError):
+    pass
+
+
+class ToolConnectError(ToolError):
+    pass
+
+
+class ToolCorsError(ToolConnectError):
+    """In a page, fetch() only says "Failed to fetch"; `fix` names the remedy (server headers or a CORS proxy)."""
+
+
+class ToolAuthError(ToolError):
+    pass
+
+
+class ToolServerError(ToolError):
     pass
 
 
