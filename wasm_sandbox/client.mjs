@@ -15,6 +15,12 @@
  * outputLimit 20000 (bytes of stdout kept: head and tail), tools {} (name -> {impl}), stubs "" (Python source
  * defining the tool functions the model sees; agent_py.sandbox generates it from the tool schemas),
  * asyncTools false (set when the page is not cross-origin isolated: stubs are async and calls are awaited).
+ *
+ * session.run(code, {async}) resolves {stdout, stderr, truncated, error: {type, message, traceback} | null, final,
+ * final_value, duration_ms, elapsed_ms, tool_calls (names)}, and after a kill (SandboxTimeout, SandboxMemoryError,
+ * MemoryError, SandboxCrashed) also {restored, restore_note, lost_cells (code of the cells dropped on replay),
+ * restore_ms, restart_ms (kill to a configured fresh worker)}. `async: true` runs a cell rewritten as
+ * `async def __codeact_cell__()` (agent_py.sandbox_rewrite). Tool replies over 1 MB cross in chunks (32 MB at most).
  */
 
 export class SandboxError extends Error {

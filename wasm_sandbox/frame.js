@@ -200,7 +200,9 @@
         clearTimeout(timer);
         handle.listener = null;
         session.current = null;
-        resolve({ ...result, toolResults, runId, elapsed_ms: performance.now() - started });
+        // Every result has the same shape; a killed run's output died with its worker.
+        resolve({ stdout: "", stderr: "", truncated: false, final: false, final_value: null, duration_ms: 0,
+          ...result, toolResults, runId, elapsed_ms: performance.now() - started });
       };
       const timer = setTimeout(() => {
         kill(handle);
@@ -370,9 +372,9 @@
       const cell = session.history[i];
       const replay = cell.toolResults.slice();
       const outcome = await runCell(session, cell.code, cell.async, replay);
-      const problem = outcome.killed ? "did not finish in time"
+      const problem = replay.diverged ? replay.diverged
+        : outcome.killed ? "did not finish in time"
         : outcome.error ? `raised ${outcome.error.type}: ${outcome.error.message.slice(0, 300)}`
-        : replay.diverged ? replay.diverged
         : replay.length ? "made fewer tool calls than the first run" : null;
       if (problem) return { index: i, problem };
     }

@@ -132,3 +132,8 @@ def test_names_bound_by() -> None:
     assert names_bound_by("a = 1\nb, c = 2, 3\ndef f(): z = 1\nclass K: pass\nimport os.path\nfor i in []: pass") == {
         "a", "b", "c", "f", "K", "os", "i"}
     assert names_bound_by("def (") == set()
+
+
+def test_names_bound_by_a_rewritten_cell_are_the_model_code_names() -> None:
+    rewritten, _ = rewrite_cell("a = lookup('a')\nb = [double(x) for x in range(2)]", TOOLS)
+    assert names_bound_by(rewritten) == {"a", "b"}
