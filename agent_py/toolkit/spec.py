@@ -207,8 +207,8 @@ def python_signature(spec: ToolSpec) -> str:
         body += ["", "Args:"]
         for p in documented:
             words = p.description.strip().replace("\n", " ")
-            renamed = f" (sent as {p.json_name!r})" if p.name != p.json_name else ""
-            body.append(f"    {p.name}: {words}{renamed}".rstrip())
+            renamed = f"(sent as {p.json_name!r})" if p.name != p.json_name else ""
+            body.append(f"    {p.name}: " + " ".join(part for part in (words, renamed) if part))
     returns = _returns_words(spec)
     if returns:
         body += ["", f"Returns: {returns}"]

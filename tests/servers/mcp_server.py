@@ -19,6 +19,7 @@ Run by hand: `python -m tests.servers.mcp_server --port 8765 [--json]`.
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 import threading
 import time
@@ -35,7 +36,7 @@ from mcp_types import EmptyResult, ListToolsResult, PaginatedRequestParams, Ping
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LOOPBACK_ORIGIN_REGEX = r"https?://(127\.0\.0\.1|localhost)(:\d+)?"
 
@@ -136,6 +137,18 @@ class SeenRequest:
     method: str
     path: str
     headers: dict[str, str]
+    body: Any  # the JSON-RPC message(s), or None
+
+    @property
+    def rpc_method(self) -> str | None:
+        return self.body.get("method") if isinstance(self.body, dict) else None
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
 
 
 class _Gate:
@@ -150,13 +163,32 @@ class _Gate:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        self.server.requests.append(SeenRequest(scope["method"], scope["path"], headers))
+        # Read the whole body first (to record it), then hand the app the same bytes.
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        self.server.requests.append(SeenRequest(scope["method"], scope["path"], headers, _json_or_none(body)))
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
         token = self.server.token
         if token and scope["method"] != "OPTIONS" and headers.get("authorization") != f"Bearer {token}":
             response = JSONResponse({"error": "unauthorized"}, status_code=401)
-            await self.app_with_cors(response)(scope, receive, send)
+            await self.app_with_cors(response)(scope, replay, send)
             return
-        await self.app(scope, receive, send)
+        await self.app(scope, replay, send)
 
     @staticmethod
     def app_with_cors(response: Response) -> ASGIApp:
@@ -187,6 +219,10 @@ class McpTestServer:
     def reset(self) -> None:
         self.requests.clear()
         self.token = None
+
+    def rpc_methods(self) -> list[str]:
+        """The JSON-RPC methods POSTed so far, in order (responses to the server's requests show as "<reply>")."""
+        return [r.rpc_method or "<reply>" for r in self.requests if r.method == "POST" and r.path == "/mcp"]
 
     def session_ids(self) -> set[str]:
         return set(self.mcp.session_manager._server_instances)  # the SDK keeps no public list
