@@ -33,6 +33,7 @@ class _TextParser(HTMLParser):
         self._in_title = False
         self._pre = 0
         self._link: tuple[str, int] | None = None  # (href, index in parts where the link text starts)
+        self._pending = 0  # line breaks owed before the next text: blocks ask for them, text pays them once
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "title" and not self._skip_stack[1:]:
@@ -50,21 +51,23 @@ class _TextParser(HTMLParser):
             return
         if tag in _HEADINGS:
             self._newline(2)
-            self.parts.append("#" * _HEADINGS[tag] + " ")
+            self._emit("#" * _HEADINGS[tag] + " ")
         elif tag == "li":
             self._newline(1)
-            self.parts.append("- ")
+            self._emit("- ")
         elif tag == "br":
-            self.parts.append("\n")
+            self._newline(1)
+        elif tag == "tr":
+            self._newline(1)
         elif tag in ("td", "th"):
-            self.parts.append(" | ")
+            self._emit("| " if self._pending or not self.parts else " | ")
         elif tag == "pre":
             self._newline(2)
             self._pre += 1
         elif tag == "a" and attributes.get("href"):
             self._link = (urljoin(self.base_url, attributes["href"] or ""), len(self.parts))
         elif tag == "img" and attributes.get("alt"):
-            self.parts.append(f"[image: {attributes['alt']}]")
+            self._emit(f"[image: {attributes['alt']}]")
         elif tag in _BLOCK:
             self._newline(2)
 
@@ -78,7 +81,9 @@ class _TextParser(HTMLParser):
                 while self._skip_stack and self._skip_stack.pop() != tag:
                     pass
             return
-        if tag in _HEADINGS or tag in _BLOCK or tag == "pre":
+        if tag == "tr":
+            self._newline(1)
+        elif tag in _HEADINGS or tag in _BLOCK or tag == "pre":
             self._newline(2)
             if tag == "pre":
                 self._pre = max(0, self._pre - 1)
@@ -89,7 +94,7 @@ class _TextParser(HTMLParser):
             self._link = None
             text = "".join(self.parts[start:]).strip()
             if href and not href.startswith(("javascript:", "data:")) and href != text:
-                self.parts.append(f" ({href})" if text else href)
+                self._emit(f" ({href})" if text else href)
 
     def handle_data(self, data: str) -> None:
         if self._in_title:
@@ -97,10 +102,22 @@ class _TextParser(HTMLParser):
             return
         if self._skip_stack:
             return
-        self.parts.append(data if self._pre else re.sub(r"\s+", " ", data))
+        text = data if self._pre else re.sub(r"\s+", " ", data)
+        if self._pending and not self._pre:
+            text = text.lstrip()
+            if not text:
+                return  # whitespace between blocks
+        self._emit(text)
 
     def _newline(self, count: int) -> None:
-        self.parts.append("\n" * count)
+        if self.parts:
+            self._pending = max(self._pending, count)
+
+    def _emit(self, text: str) -> None:
+        if self._pending:
+            self.parts.append("\n" * self._pending)
+            self._pending = 0
+        self.parts.append(text)
 
 
 def extract_text(html: str, base_url: str = "") -> tuple[str, str]:

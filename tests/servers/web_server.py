@@ -6,7 +6,7 @@ number of bytes actually written is in `big_bytes_sent`), /slow (headers at once
 /redirect (-> /article.html), /redirect-away (-> the same page on http://localhost:<port>, another origin),
 /loop (redirects to itself), /nocors.html (no Access-Control-Allow-Origin: the browser hides it from the page).
 Search: GET /search?q=...&format=json -> {"results": [{title, url, content}, ...]} (25 results); any other format
--> 403, as SearXNG answers when JSON is not enabled.
+(or `search_json = False`) -> 403, as SearXNG answers when JSON is not enabled.
 Proxy: GET /proxy?url=<percent-encoded URL on this server> -> that page, with CORS (a stand-in CORS proxy).
 Everything but /nocors.html sends `Access-Control-Allow-Origin: *`. `requests` records the paths asked for.
 
@@ -51,6 +51,7 @@ class WebServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.requests: list[str] = []
         self.big_bytes_sent = 0
+        self.search_json = True  # False: /search answers 403, as SearXNG does when JSON is not enabled
         self._httpd = http.server.ThreadingHTTPServer((host, port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -66,6 +67,7 @@ class WebServer:
     def reset(self) -> None:
         self.requests.clear()
         self.big_bytes_sent = 0
+        self.search_json = True
 
     def start(self) -> WebServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="web-server", daemon=True)
@@ -139,7 +141,7 @@ def _make_handler(server: WebServer) -> type[http.server.BaseHTTPRequestHandler]
             elif path == "/slow":
                 self.slow()
             elif path == "/search":
-                if query.get("format") != ["json"]:
+                if query.get("format") != ["json"] or not server.search_json:
                     self._send(403, b"<h1>403 Forbidden</h1>", html)
                 else:
                     body = json.dumps(server.search(query.get("q", [""])[0])).encode()
