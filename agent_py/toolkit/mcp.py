@@ -180,13 +180,15 @@ class McpServer:
     async def request(self, method: str, params: dict[str, Any] | None = None, *, tool: str = "") -> dict[str, Any]:
         """One JSON-RPC request after the handshake; its `result`. Re-initializes once if the session expired."""
         await self._ensure_session()
+        used = self.session_id
         try:
             return await self._request(method, params, tool=tool)
         except _SessionExpired:
-            log.info("MCP session %s expired at %s; initializing a new one", self.session_id, self._shown_url)
+            log.info("MCP session %s expired at %s; initializing a new one", used, self._shown_url)
             async with self._init_lock:
-                self._initialized = False
-                self.session_id = None
+                if self.session_id == used:  # concurrent calls that all met the 404 start one new session, not many
+                    self._initialized = False
+                    self.session_id = None
             await self._ensure_session()
             try:
                 return await self._request(method, params, tool=tool)
@@ -373,8 +375,8 @@ class McpServer:
         if status in (200, 202):
             return
         detail = await self._error_detail(response)
-        if status == 404 and self.session_id:
-            raise _SessionExpired()
+        if status == 404 and response.request.headers.get("mcp-session-id"):
+            raise _SessionExpired()  # judged by the id this request carried: another call may be re-initializing
         if status in (401, 403):
             raise ToolAuthError(f"MCP server {self.label} refused the request ({status}): {detail}", tool=tool,
                                 url=self._shown_url, status=status,

@@ -28,6 +28,13 @@ from tests.servers.mcp_server import McpTestServer
 pytest_plugins = ["tests.servers.mcp_fixtures"]
 
 pytestmark = pytest.mark.anyio
+async def eventually(predicate: Any, timeout_s: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not predicate() and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    return bool(predicate())
+
+
 TOOL_NAMES = ["add", "echo", "fail", "slow", "weather", "chatty", "poll", "lookup-item"]
 
 
@@ -68,7 +75,8 @@ async def test_handshake_headers_and_session(any_mcp_server: McpTestServer) -> N
     # Closing ended the session on the server.
     delete = any_mcp_server.requests[-1]
     assert (delete.method, delete.headers["mcp-session-id"]) == ("DELETE", session)
-    assert session not in any_mcp_server.session_ids()
+    # The server forgets the session in its own task after answering the DELETE; give it a moment.
+    assert await eventually(lambda: session not in any_mcp_server.session_ids())
 
 
 async def test_calls_return_structured_content_or_text(any_mcp_server: McpTestServer) -> None:
@@ -146,6 +154,15 @@ async def test_expired_session_is_reinitialized_once_and_the_call_retried(any_mc
     # The call went out on the old session (404), then again after the new handshake.
     assert methods[-3:] == ["initialize", "notifications/initialized", "tools/call"]
     assert methods.count("tools/call") == 2
+
+
+async def test_concurrent_calls_on_an_expired_session_share_one_new_session(mcp_server: McpTestServer) -> None:
+    async with McpServer(mcp_server.url) as server:
+        specs = {s.name: s for s in await server.tools()}
+        httpx.post(mcp_server.base + "/test/expire").raise_for_status()
+        results = await asyncio.gather(*(specs["add"].call({"a": i, "b": 1}) for i in range(4)))
+        assert [r["result"] for r in results] == [1, 2, 3, 4]
+    assert mcp_server.rpc_methods().count("initialize") == 2
 
 
 # chatty sends a log notification on purpose (servers still do; the client must skip it), which the SDK deprecates.
