@@ -1,6 +1,10 @@
 /**
  * Page entry: the shell is already painted by index.html; this wires it up and boots the agent worker.
- * `window.codeact` is the page's public handle (used by the UI, the CLI runner and the tests).
+ * `window.codeact` is the page's public handle (used by the UI, the CLI runner and the tests):
+ *   codeact.agent            the agent worker (static/app/agent_host.mjs)
+ *   codeact.start(task, {demo})   start a run from code, as the Run button does; returns the run id
+ *   codeact.ui.renderEvent(event) feed one agent event through the same path as the worker's (test seam)
+ *   codeact.ui.{timeline, settings, history, files, store}   the UI modules
  * The UI is usable before Python is ready: a run started during boot waits in the worker's queue.
  */
 import { startAgentWorker } from "./agent_host.mjs";
@@ -8,6 +12,12 @@ import { logLevelFromUrl } from "./log_level.mjs";
 import { mountSandboxFrame } from "../../wasm_sandbox/embed.mjs";
 import { createSettings } from "./ui/settings.mjs";
 import { createTimeline } from "./ui/timeline.mjs";
+import { setupTheme } from "./ui/theme.mjs";
+import { openStore } from "./ui/store.mjs";
+import { applyEvent, newRunRecord, toResume } from "./ui/run_record.mjs";
+import { createHistory } from "./ui/history.mjs";
+import { createFiles } from "./ui/files.mjs";
+import { enableOffline, WORKER_RESOURCES_PY } from "./ui/offline.mjs";
 
 performance.mark("shell-visible");
 
@@ -28,44 +38,158 @@ const agent = startAgentWorker({
     label.textContent = STAGE_LABELS[stage] ?? stage;
   },
 });
+let pythonReady = false;
 
 // The sandbox iframe talks to the agent worker directly over this port: cells never hop through the main thread.
 const sandbox = mountSandboxFrame();
 agent.worker.postMessage({ type: "sandbox-port" }, [sandbox.port]);
 sandbox.ready.catch((err) => console.error("the code sandbox failed to load:", err));
 
-const timeline = createTimeline($("timeline"));
-agent.onEvent((event) => timeline.render(event));
+/** A short message in the notices area (read out by screen readers), gone after a while. */
+function notice(text) {
+  const item = document.createElement("p");
+  item.textContent = text;
+  $("notices").append(item);
+  setTimeout(() => item.remove(), 6000);
+}
+
 const settings = createSettings($("settings"), {
   testConnection: (s) => agent.request("test-connection", { settings: s }),
 });
+const timeline = createTimeline($("timeline"), { prices: () => settings.prices() });
+setupTheme({ toggle: $("theme"), lightSheet: $("hljs-light"), darkSheet: $("hljs-dark") });
+
+// --- files ---------------------------------------------------------------------------------------------------
+const files = createFiles({
+  dialog: $("files"), agent, onNotice: notice,
+  onCountChange(count) {
+    $("files-count").hidden = !count;
+    $("files-count").textContent = String(count);
+  },
+});
+
+// --- runs and their records ---------------------------------------------------------------------------------
+// Storage opens in the background: nothing waits for it, and when it is unavailable runs are kept in memory.
+const storeReady = openStore();
+storeReady.then((store) => store.onProblem((text) => {
+  $("storage-note").textContent = text;
+  $("storage-note").hidden = false;
+}));
+const records = new Map(); // run id -> record of a run this page is showing live
+const saveTimers = new Map();
+const URGENT = new Set(["RunStarted", "StepFinished", "FinalAnswer", "RunFinished", "RunError"]);
+
+function scheduleSave(runId, urgent) {
+  clearTimeout(saveTimers.get(runId));
+  // Deltas arrive by the hundred: save after a pause, but at once when a step or the run ends.
+  saveTimers.set(runId, setTimeout(async () => {
+    saveTimers.delete(runId);
+    const record = records.get(runId);
+    if (record) await (await storeReady).saveRun(record);
+  }, urgent ? 0 : 500));
+}
 
 let currentRun = null;
 function setRunning(runId) {
   currentRun = runId;
   $("stop").hidden = !runId;
   $("run").disabled = Boolean(runId);
+  document.body.dataset.running = runId ? "true" : "false";
 }
-agent.onEvent((event) => {
-  if (event.type === "RunFinished" && event.run_id === currentRun) setRunning(null);
-});
 
-/** Start a run from the task box, or a recorded demo. */
-function start(task, { demo = null } = {}) {
+/** Every agent event, from the worker or the test seam: timeline, record, store, files. */
+function onAgentEvent(event) {
+  const runId = event?.run_id;
+  if (!runId) return;
+  if (!records.has(runId)) {
+    if (event.type !== "RunStarted") return;
+    // A run started outside the Run button (the CLI, a test, another module): show and keep it too.
+    const recorded = Boolean(event.settings?.demo);
+    records.set(runId, newRunRecord({ id: runId, task: event.task, settings: event.settings, recorded }));
+    if (!timeline.runs.has(runId)) timeline.startRun(runId, event.task, { recorded });
+  }
+  records.set(runId, applyEvent(records.get(runId), event));
+  timeline.render(event);
+  timeline.attach(runId, event.step, files.handleEvent(event));
+  scheduleSave(runId, URGENT.has(event.type));
+  if (event.type === "RunFinished" && runId === currentRun) setRunning(null);
+}
+
+/**
+ * Start a run from the task box or a recorded demo (settings {demo}); with `resume`, continue a stored run.
+ * @returns {string} the run id
+ */
+function start(task, { demo = null, resume = null } = {}) {
   const runSettings = demo ? { demo } : settings.current();
-  const runId = crypto.randomUUID();
+  const runId = resume?.id ?? crypto.randomUUID();
+  const title = task || (demo ? "Recorded demo" : "");
   $("welcome").hidden = true;
-  timeline.startRun(runId, task || (demo ? "Recorded demo" : ""), { recorded: Boolean(demo) });
-  agent.startRun(task, runSettings, { runId });
+  if (!timeline.runs.has(runId)) timeline.startRun(runId, title, { recorded: Boolean(demo) });
+  const record = resume ?? newRunRecord({ id: runId, task: title, settings: runSettings, recorded: Boolean(demo) });
+  records.set(runId, record);
+  if (!pythonReady) timeline.runs.get(runId).status.textContent = "Queued: starts as soon as Python is ready…";
+  agent.startRun(task, runSettings, { runId, resume: resume ? toResume(resume) : null });
   setRunning(runId);
   return runId;
 }
 
+function stop() {
+  if (!currentRun) return;
+  agent.stopRun(currentRun);
+  const run = timeline.runs.get(currentRun);
+  if (run) run.status.textContent = "Stopping…";
+}
+
+agent.onEvent(onAgentEvent);
+
+// --- history: open, replay, continue ------------------------------------------------------------------------
+function showStored(record, badge) {
+  timeline.clear();
+  $("welcome").hidden = true;
+  timeline.startRun(record.id, record.task, { badge, recorded: record.recorded });
+  for (const event of record.events ?? []) timeline.render({ ...event, run_id: record.id });
+}
+
+let replayTimer = null;
+function replay(record) {
+  clearTimeout(replayTimer);
+  timeline.clear();
+  $("welcome").hidden = true;
+  const id = `replay-${record.id}`;
+  timeline.startRun(id, record.task, { badge: "replay", recorded: record.recorded });
+  const events = record.events ?? [];
+  let index = 0;
+  const next = () => {
+    if (index >= events.length) return;
+    timeline.render({ ...events[index], run_id: id });
+    index += 1;
+    replayTimer = setTimeout(next, events[index - 1]?.type === "ModelDelta" ? 250 : 120);
+  };
+  next();
+}
+
+function continueRun(record) {
+  if (currentRun) return notice("A run is in progress: stop it first.");
+  if (!settings.configured()) {
+    notice("Continuing a run needs a model: set one in Settings.");
+    return settings.open();
+  }
+  showStored(record, "continued");
+  return start(record.task, { resume: record });
+}
+
+const historyReady = storeReady.then((store) => createHistory({
+  dialog: $("history"), store, onOpen: (r) => showStored(r, "from history"), onReplay: replay,
+  onContinue: continueRun, onNotice: notice,
+}));
+
+// --- controls -------------------------------------------------------------------------------------------------
 $("composer").addEventListener("submit", (event) => {
   event.preventDefault();
   const task = $("task").value.trim();
   if (!task || currentRun) return;
   if (!settings.configured()) {
+    notice("Choose a model first (or try a recorded demo).");
     settings.open();
     return;
   }
@@ -73,47 +197,49 @@ $("composer").addEventListener("submit", (event) => {
   $("task").value = "";
 });
 $("task").addEventListener("keydown", (event) => {
-  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("composer").requestSubmit();
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    $("composer").requestSubmit();
+  }
 });
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && currentRun && !$("settings").open) agent.stopRun(currentRun);
+  // Esc closes an open dialog first (the browser does that); only with none open does it stop the run.
+  if (event.key === "Escape" && currentRun && !document.querySelector("dialog[open]")) stop();
 });
-$("stop").addEventListener("click", () => currentRun && agent.stopRun(currentRun));
+$("stop").addEventListener("click", stop);
 $("open-settings").addEventListener("click", () => settings.open());
+$("open-history").addEventListener("click", async () => (await historyReady).open());
+$("open-files").addEventListener("click", () => files.open());
 $("demos").addEventListener("click", (event) => {
   const button = event.target.closest("[data-demo]");
   if (button && !currentRun) start("", { demo: button.dataset.demo });
 });
 
-// Theme: follows the system until the user picks one; the choice is remembered.
-function applyTheme(theme) {
-  if (theme) document.documentElement.dataset.theme = theme;
-  const dark = theme ? theme === "dark" : matchMedia("(prefers-color-scheme: dark)").matches;
-  $("hljs-light").media = dark ? "not all" : "all";
-  $("hljs-dark").media = dark ? "all" : "not all";
-}
-applyTheme(localStorage.getItem("codeact.theme"));
-$("theme").addEventListener("click", () => {
-  const dark = document.documentElement.dataset.theme
-    ? document.documentElement.dataset.theme === "dark"
-    : matchMedia("(prefers-color-scheme: dark)").matches;
-  const next = dark ? "light" : "dark";
-  try {
-    localStorage.setItem("codeact.theme", next);
-  } catch {
-    /* private mode: the theme lasts for this page */
-  }
-  applyTheme(next);
-});
-
-window.codeact = { agent, ready: agent.ready, sandbox, timeline, settings, start };
+window.codeact = {
+  agent, ready: agent.ready, sandbox, timeline, settings, start, stop,
+  ui: { renderEvent: onAgentEvent, timeline, settings, files, store: storeReady, history: historyReady, records },
+};
+document.body.dataset.uiReady = "true";
+performance.mark("ui-interactive");
 
 agent.ready.then(
   (info) => {
+    pythonReady = true;
     performance.mark("python-ready");
     document.body.dataset.pythonReady = "true";
     $("boot").dataset.state = "ready";
     label.textContent = `Python ready · agent ${info.version}`;
+    for (const [, run] of timeline.runs) {
+      if (run.status.textContent.startsWith("Queued")) run.status.textContent = "Starting…";
+    }
+    // After the boot, never during it: caching the runtime must not compete with a cold start for the network.
+    enableOffline({ workerResources: () => agent.execPython(WORKER_RESOURCES_PY) }).then(
+      (result) => {
+        document.body.dataset.offlineReady = String(result.failed.length === 0);
+        if (result.failed.length) console.warn("offline: not cached:", result.failed.join("; "));
+      },
+      (err) => console.warn("offline use is not available:", err.message),
+    );
   },
   (err) => {
     $("boot").dataset.state = "error";

@@ -56,7 +56,11 @@ export function renderChart({ title = "", chart = "line", x = null, series }) {
   const chartElement = document.createElement("div");
   wrap.appendChild(chartElement);
   // uPlot measures its container: build it once the figure is in the document.
-  queueMicrotask(() => new uPlot(options, data, chartElement));
+  // Sized to the card (a phone is narrower than 560 px); uPlot measures nothing itself.
+  queueMicrotask(() => {
+    const room = chartElement.getBoundingClientRect().width || wrap.parentElement?.getBoundingClientRect().width || 560;
+    new uPlot({ ...options, width: Math.max(240, Math.min(720, Math.floor(room))) }, data, chartElement);
+  });
   wrap.setAttribute("role", "img");
   wrap.setAttribute("aria-label", `${chart} chart${title ? `: ${title}` : ""} (${names.join(", ")})`);
   return wrap;

@@ -1,16 +1,17 @@
 /**
- * Settings: the model endpoint, the key, limits. Saved in localStorage without the key; the key lives in
- * sessionStorage (gone with the tab) unless the user ticks "remember", then in localStorage. It is sent only to
- * the agent worker, which puts it in the Authorization header of requests to the configured endpoint.
+ * Settings: the model endpoint, the key, limits, token prices. Saved in localStorage without the key; the key is
+ * kept by ui/keys.mjs (sessionStorage unless the user ticks "remember"). It is sent only to the agent worker,
+ * which puts it in the Authorization header of requests to the configured endpoint.
  *
  * @example
  *   const settings = createSettings(dialogElement, { testConnection: (s) => agent.request("test-connection", {settings: s}) });
  *   settings.current();     // {provider, preset, baseUrl, model, apiKey, temperature, limits, sandbox}
  *   settings.configured();  // false until a model is set: the page then offers the recorded demos
+ *   settings.prices();      // {promptPerM, completionPerM} for the cost shown per step and run
  */
+import { isRemembered, readKey, saveKey } from "./keys.mjs";
 
 const STORE_KEY = "codeact.settings";
-const KEY_KEY = "codeact.apiKey";
 
 // Base URLs of the presets agent_py.models.config knows (the worker applies the same names and quirks).
 export const PRESETS = {
@@ -29,7 +30,8 @@ export const PRESETS = {
 
 const DEFAULTS = {
   preset: "ollama", provider: "ollama", baseUrl: PRESETS.ollama.baseUrl, model: "", temperature: 0.2,
-  remember: false, limits: { maxSteps: 12, maxWallClockS: 300, maxTokens: null }, sandbox: { timeoutMs: 10000, memoryMb: 256 },
+  limits: { maxSteps: 12, maxWallClockS: 300, maxTokens: null }, sandbox: { timeoutMs: 10000, memoryMb: 256 },
+  prices: { promptPerM: null, completionPerM: null },
 };
 
 function readStored() {
@@ -37,14 +39,6 @@ function readStored() {
     return { ...DEFAULTS, ...JSON.parse(localStorage.getItem(STORE_KEY) || "{}") };
   } catch {
     return { ...DEFAULTS };
-  }
-}
-
-function readKey() {
-  try {
-    return sessionStorage.getItem(KEY_KEY) ?? localStorage.getItem(KEY_KEY) ?? "";
-  } catch {
-    return "";
   }
 }
 
@@ -57,6 +51,7 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
   const field = (name) => form.elements.namedItem(name);
   let stored = readStored();
   let apiKey = readKey();
+  const onChangeListeners = new Set([onChange]);
 
   const presetSelect = field("preset");
   for (const [name, preset] of Object.entries(PRESETS)) presetSelect.add(new Option(preset.label, name));
@@ -66,13 +61,15 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
     field("baseUrl").value = stored.baseUrl ?? "";
     field("model").value = stored.model ?? "";
     field("apiKey").value = apiKey;
-    field("remember").checked = Boolean(stored.remember);
+    field("remember").checked = isRemembered();
     field("temperature").value = stored.temperature ?? 0.2;
     field("maxSteps").value = stored.limits?.maxSteps ?? 12;
     field("maxWallClockS").value = stored.limits?.maxWallClockS ?? 300;
     field("maxTokens").value = stored.limits?.maxTokens ?? "";
     field("timeoutMs").value = stored.sandbox?.timeoutMs ?? 10000;
     field("memoryMb").value = stored.sandbox?.memoryMb ?? 256;
+    field("promptPerM").value = stored.prices?.promptPerM ?? "";
+    field("completionPerM").value = stored.prices?.completionPerM ?? "";
   }
 
   function fromForm() {
@@ -84,9 +81,9 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
       baseUrl: field("baseUrl").value.trim(),
       model: field("model").value.trim(),
       temperature: number("temperature"),
-      remember: field("remember").checked,
       limits: { maxSteps: number("maxSteps"), maxWallClockS: number("maxWallClockS"), maxTokens: number("maxTokens") },
       sandbox: { timeoutMs: number("timeoutMs"), memoryMb: number("memoryMb") },
+      prices: { promptPerM: number("promptPerM"), completionPerM: number("completionPerM") },
     };
   }
 
@@ -95,37 +92,56 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
     apiKey = field("apiKey").value;
     try {
       localStorage.setItem(STORE_KEY, JSON.stringify(stored)); // never the key
-      sessionStorage.removeItem(KEY_KEY);
-      localStorage.removeItem(KEY_KEY);
-      if (apiKey) (stored.remember ? localStorage : sessionStorage).setItem(KEY_KEY, apiKey);
     } catch {
       /* storage unavailable (private mode): settings last for this page only */
     }
-    onChange();
+    saveKey(apiKey, { remember: field("remember").checked });
+    for (const listener of onChangeListeners) listener();
+  }
+
+  const status = dialog.querySelector("[data-connection-status]");
+  const modelList = dialog.querySelector("#model-options");
+
+  /**
+   * List the endpoint's models through the worker: proves the URL, the key and CORS in one call. `quiet` is the
+   * automatic Ollama probe: it fills the model list when a local server answers and says nothing otherwise.
+   */
+  async function probe({ quiet = false } = {}) {
+    if (!quiet) {
+      status.textContent = "Testing…";
+      status.dataset.state = "pending";
+    }
+    try {
+      const { models } = await testConnection({ ...fromForm(), apiKey: field("apiKey").value, model: field("model").value || "probe" });
+      modelList.replaceChildren(...models.map((m) => new Option(m, m)));
+      const where = presetSelect.value === "ollama" ? " local" : "";
+      status.textContent = `Connected: ${models.length}${where} model${models.length === 1 ? "" : "s"} available${models.length ? ` (${models.slice(0, 5).join(", ")}${models.length > 5 ? ", …" : ""})` : ""}.`;
+      status.dataset.state = "ok";
+      if (!field("model").value && models.length) field("model").value = models[0];
+    } catch (err) {
+      if (quiet) return;
+      const detail = err.detail ?? {};
+      status.replaceChildren();
+      const what = document.createElement("strong");
+      what.textContent = `${detail.type ?? err.name}: `;
+      status.append(what, document.createTextNode(detail.message ?? err.message));
+      if (detail.fix) {
+        const fix = document.createElement("span");
+        fix.className = "fix";
+        fix.textContent = ` How to fix: ${detail.fix}`;
+        status.append(fix);
+      }
+      status.dataset.state = "error";
+    }
   }
 
   presetSelect.addEventListener("change", () => {
     const preset = PRESETS[presetSelect.value];
     if (preset?.baseUrl) field("baseUrl").value = preset.baseUrl;
+    modelList.replaceChildren();
+    if (presetSelect.value === "ollama") probe({ quiet: true });
   });
-
-  const status = dialog.querySelector("[data-connection-status]");
-  const modelList = dialog.querySelector("#model-options");
-  dialog.querySelector("[data-test-connection]").addEventListener("click", async () => {
-    status.textContent = "Testing…";
-    status.dataset.state = "pending";
-    try {
-      const { models } = await testConnection({ ...fromForm(), apiKey: field("apiKey").value, model: field("model").value || "probe" });
-      modelList.replaceChildren(...models.map((m) => new Option(m, m)));
-      status.textContent = `Connected: ${models.length} model${models.length === 1 ? "" : "s"} available.`;
-      status.dataset.state = "ok";
-      if (!field("model").value && models.length) field("model").value = models[0];
-    } catch (err) {
-      const detail = err.detail ?? {};
-      status.textContent = `${detail.type ?? err.name}: ${detail.message ?? err.message}${detail.fix ? ` — How to fix: ${detail.fix}` : ""}`;
-      status.dataset.state = "error";
-    }
-  });
+  dialog.querySelector("[data-test-connection]").addEventListener("click", () => probe());
 
   form.addEventListener("submit", (event) => {
     if (event.submitter?.value === "save") save();
@@ -136,12 +152,23 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
     open() {
       fill();
       status.textContent = "";
+      delete status.dataset.state;
       dialog.showModal();
+      // Ollama's local models are detected on their own: the list is there when the user opens the model box.
+      if (presetSelect.value === "ollama" && !field("model").value) probe({ quiet: true });
     },
     /** The settings a run needs, key included (for the worker only). */
     current() {
-      const { remember, ...settings } = stored;
+      const { prices, remember, ...settings } = stored; // `remember` was saved by older pages
       return { ...settings, apiKey };
+    },
+    /** The user's token prices (per million), or nulls. */
+    prices() {
+      return stored.prices ?? DEFAULTS.prices;
+    },
+    /** @param {() => void} listener called after every save */
+    onChange(listener) {
+      onChangeListeners.add(listener);
     },
     configured() {
       return Boolean(stored.model && (stored.baseUrl || stored.preset));

@@ -1,9 +1,9 @@
 /**
- * The run timeline: turns agent events (docs/ARCHITECTURE.md) into a card per step, live.
+ * The run timeline: turns agent events (docs/ARCHITECTURE.md, agent_py/events.py) into a card per step, live.
  *
  * @example
- *   const timeline = createTimeline(document.getElementById("timeline"));
- *   timeline.startRun(runId, task, { recorded: true });
+ *   const timeline = createTimeline(document.getElementById("timeline"), { prices: () => settings.prices() });
+ *   timeline.startRun(runId, task, { badge: "recorded" });
  *   agent.onEvent((event) => timeline.render(event));
  *
  * Model text and sandbox output are inserted as text; only Markdown goes through renderMarkdown (sanitized).
@@ -11,6 +11,7 @@
 import { renderChart, renderTable } from "./display.mjs";
 import { highlightPython } from "./highlight.mjs";
 import { renderMarkdown } from "./markdown.mjs";
+import { costOf, describeUsage } from "./usage.mjs";
 
 const STATUS_WORDS = {
   finished: "Finished",
@@ -27,6 +28,24 @@ const REASON_WORDS = {
   cancelled: "you stopped it",
   error: "an error ended it",
 };
+// Errors in clear words first; the exact type and message follow for whoever needs them.
+const ERROR_WORDS = {
+  SandboxTimeout: "The code ran past the cell time limit and was stopped.",
+  SandboxMemoryError: "The code used more memory than the sandbox allows.",
+  SandboxCrashed: "The sandbox crashed and was restarted.",
+  MemoryError: "The code ran out of memory.",
+  SyntaxError: "The code has a syntax error.",
+  NameError: "The code used a name that is not defined.",
+  ParseError: "The model's reply had no code block to run.",
+  ModelConnectError: "The model server could not be reached.",
+  ModelCorsError: "The browser blocked the request to the model server (CORS).",
+  ModelAuthError: "The model server refused the API key.",
+  ModelRateLimitError: "The model server is rate-limiting requests.",
+  ModelTimeoutError: "The model server took too long to answer.",
+  ContextOverflowError: "The conversation no longer fits the model's context window.",
+  ConfigError: "A setting is missing or wrong.",
+  ToolError: "A tool call failed.",
+};
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -35,18 +54,28 @@ function el(tag, className, text) {
   return node;
 }
 
-function copyButton(getText, label = "Copy") {
-  const button = el("button", "copy", label);
+/**
+ * A small "Copy" button; falls back to a hidden textarea where the Clipboard API is refused (http origins).
+ * @param {() => string} getText @param {string} [label] @returns {HTMLButtonElement}
+ */
+export function copyButton(getText, label = "Copy") {
+  const button = el("button", "copy", "Copy");
   button.type = "button";
   button.setAttribute("aria-label", label);
+  button.title = label;
   button.addEventListener("click", async () => {
+    const text = getText();
     try {
-      await navigator.clipboard.writeText(getText());
+      await navigator.clipboard.writeText(text);
       button.textContent = "Copied";
     } catch {
-      button.textContent = "Copy failed";
+      const area = Object.assign(document.createElement("textarea"), { value: text });
+      document.body.append(area);
+      area.select();
+      button.textContent = document.execCommand("copy") ? "Copied" : "Copy failed";
+      area.remove();
     }
-    setTimeout(() => { button.textContent = label; }, 1200);
+    setTimeout(() => { button.textContent = "Copy"; }, 1200);
   });
   return button;
 }
@@ -55,24 +84,46 @@ function formatMs(ms) {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }
 
-/** @param {HTMLElement} container */
-export function createTimeline(container) {
-  const runs = new Map(); // run id -> {article, steps: Map, tokens}
+/** An error dict {type, message, fix?} as a block: plain words, then the exact error, then how to fix it. */
+function errorBlock(error, className = "error") {
+  const box = el("div", className);
+  box.setAttribute("role", "alert");
+  const type = error?.type ?? "Error";
+  if (ERROR_WORDS[type]) box.append(el("p", "error-words", ERROR_WORDS[type]));
+  const exact = el("p", "error-exact");
+  exact.append(el("strong", "", `${type}: `), document.createTextNode(error?.message ?? ""));
+  box.append(exact);
+  if (error?.fix) box.append(el("p", "fix", `How to fix: ${error.fix}`));
+  return box;
+}
 
-  function startRun(runId, task, { recorded = false } = {}) {
+/**
+ * @param {HTMLElement} container
+ * @param {{prices?: () => object | null}} [options] prices: the user's token prices, for cost per step and run
+ */
+export function createTimeline(container, { prices = () => null } = {}) {
+  const runs = new Map(); // run id -> {article, status, header, steps: Map, usage}
+
+  /**
+   * A new run article at the end of the timeline.
+   * @param {string} runId @param {string} task
+   * @param {{badge?: string, recorded?: boolean}} [options] badge: "recorded", "from history", "replay"...
+   */
+  function startRun(runId, task, { badge = "", recorded = false } = {}) {
     const article = el("article", "run");
     article.dataset.runId = runId;
-    article.setAttribute("aria-label", `Run: ${task}`);
+    article.setAttribute("aria-label", `Run: ${task || "recorded demo"}`);
     const header = el("header", "run-task");
-    header.append(el("span", "task-text", task || "(recorded demo)"));
-    if (recorded) header.append(el("span", "badge", "recorded"));
+    const taskText = el("span", "task-text", task || "(recorded demo)");
+    header.append(taskText);
+    for (const word of [recorded ? "recorded" : "", badge].filter(Boolean)) header.append(el("span", "badge", word));
     const status = el("footer", "run-status", "Starting…");
     status.setAttribute("role", "status");
     article.append(header, status);
     container.append(article);
-    const run = { article, status, steps: new Map(), header };
+    const run = { article, status, steps: new Map(), header, taskText, usage: null };
     runs.set(runId, run);
-    article.scrollIntoView({ block: "end", behavior: "smooth" });
+    article.scrollIntoView?.({ block: "end", behavior: "smooth" });
     return run;
   }
 
@@ -81,9 +132,11 @@ export function createTimeline(container) {
     if (card) return card;
     const section = el("section", "step");
     section.dataset.step = String(number);
+    section.setAttribute("aria-label", `Step ${number}`);
     const head = el("div", "step-head", `Step ${number}`);
     const thought = el("div", "thought");
     const stream = el("pre", "model-stream");
+    stream.setAttribute("aria-live", "off"); // every token read aloud is noise; the code card is announced
     section.append(head, thought, stream);
     run.article.insertBefore(section, run.status);
     card = { section, head, thought, stream, text: "", meta: {} };
@@ -95,19 +148,43 @@ export function createTimeline(container) {
     const parts = [`Step ${number}`];
     if (card.meta.model_ms) parts.push(`model ${formatMs(card.meta.model_ms)}`);
     if (card.meta.exec_ms !== undefined) parts.push(`run ${formatMs(card.meta.exec_ms)}`);
-    if (card.meta.tokens) parts.push(`${card.meta.tokens.toLocaleString()} tokens${card.meta.cached ? " (cached)" : ""}`);
+    const usage = describeUsage(card.meta.usage, costOf(card.meta.usage, prices()));
+    if (usage) parts.push(`${usage}${card.meta.cached ? " (cached)" : ""}`);
     card.head.textContent = parts.join(" · ");
+  }
+
+  function ensureOutput(card) {
+    if (!card.output) {
+      card.stream.remove();
+      card.output = el("pre", "output");
+      card.output.setAttribute("aria-label", "Output");
+      card.section.append(card.output);
+    }
+    return card.output;
   }
 
   const handlers = {
     RunStarted(run, event) {
       run.status.textContent = event.resumed ? "Resumed…" : "Running…";
-      if (event.task) run.header.querySelector(".task-text").textContent = event.task; // a demo's task comes from its recording
+      if (event.task) run.taskText.textContent = event.task; // a demo's task comes from its recording
+    },
+    StepStarted(run, event) {
+      step(run, event.step).section.dataset.state = "thinking";
     },
     ModelDelta(run, event) {
       const card = step(run, event.step);
       card.text += event.text;
       card.stream.textContent = card.text;
+    },
+    ReasoningDelta(run, event) {
+      const card = step(run, event.step);
+      if (!card.reasoning) {
+        const details = el("details", "reasoning");
+        details.append(el("summary", "", "Reasoning"), el("pre", "reasoning-text"));
+        card.section.insertBefore(details, card.thought);
+        card.reasoning = details.querySelector("pre");
+      }
+      card.reasoning.textContent += event.text;
     },
     CodeReady(run, event) {
       const card = step(run, event.step);
@@ -121,44 +198,53 @@ export function createTimeline(container) {
       details.append(summary, pre, copyButton(() => event.code, "Copy code"));
       card.section.append(details);
       for (const note of event.notes ?? []) card.section.append(el("p", "note", note));
-      card.output = el("pre", "output", "running…");
-      card.output.setAttribute("aria-live", "polite");
-      card.section.append(card.output);
+    },
+    ExecutionStarted(run, event) {
+      const card = step(run, event.step);
+      card.section.dataset.state = "running";
+      const output = ensureOutput(card);
+      output.dataset.pending = "true";
+      output.textContent = "running…";
+      card.live = "";
+    },
+    // Live output while a cell runs (sent when the worker streams it; the final Observation replaces it).
+    ExecutionOutput(run, event) {
+      const card = step(run, event.step);
+      const output = ensureOutput(card);
+      card.live = (card.live ?? "") + (event.text ?? "");
+      delete output.dataset.pending;
+      output.textContent = card.live;
     },
     ToolCall(run, event) {
       const card = step(run, event.step);
+      const args = event.arguments ? JSON.stringify(event.arguments).slice(1, -1) : "";
+      const shown = args.length > 160 ? `${args.slice(0, 160)}…` : args;
       const line = el("p", `tool-call${event.ok ? "" : " failed"}`,
-        `${event.tool}(${event.arguments ? JSON.stringify(event.arguments).slice(1, -1).slice(0, 160) : ""}${event.arguments && JSON.stringify(event.arguments).length > 162 ? "…" : ""})${event.ok ? "" : ` → ${event.error}`}`);
+        `${event.tool}(${shown})${event.ok ? "" : ` → ${event.error}`}`);
       card.section.insertBefore(line, card.output ?? null);
     },
     Observation(run, event) {
       const card = step(run, event.step);
-      if (!card.output) {
-        card.stream.remove();
-        card.output = el("pre", "output");
-        card.section.append(card.output);
-      }
-      card.output.textContent = event.stdout || (event.error ? "" : "(no output)");
-      if (!event.stdout && !event.error) card.output.textContent = "(no output)";
-      if (event.error) {
-        const error = el("div", "error");
-        error.setAttribute("role", "alert");
-        error.append(el("strong", "", `${event.error.type}: `), document.createTextNode(event.error.message));
-        card.section.append(error);
-      }
+      const output = ensureOutput(card);
+      delete output.dataset.pending;
+      output.textContent = event.stdout || (event.error ? "" : "(no output)");
+      if (!event.stdout && event.error) output.hidden = true;
+      if (event.stdout) card.section.append(copyButton(() => event.stdout, "Copy output"));
+      if (event.error) card.section.append(errorBlock(event.error));
       if (event.restored) card.section.append(el("p", "note", "The sandbox was restarted and its state restored."));
       card.meta.exec_ms = event.duration_ms;
+      card.section.dataset.state = event.error ? "error" : "done";
       updateHead(card, event.step);
     },
     Display(run, event) {
       const card = step(run, event.step || run.steps.size || 1);
-      card.section.append(event.kind === "chart" ? renderChart(event) : renderTable(event));
+      card.section.append(event.kind === "chart" ? renderChart(event.spec ?? event) : renderTable(event.spec ?? event));
     },
     UsageUpdate(run, event) {
       const card = step(run, event.step);
-      card.meta.tokens = event.step_usage?.total_tokens ?? 0;
+      card.meta.usage = event.step_usage;
       card.meta.cached = event.cached;
-      run.tokens = event.total?.total_tokens ?? 0;
+      run.usage = event.total;
       updateHead(card, event.step);
     },
     StepFinished(run, event) {
@@ -175,17 +261,15 @@ export function createTimeline(container) {
       run.article.insertBefore(box, run.status);
     },
     RunError(run, event) {
-      const error = el("div", "error run-error");
-      error.setAttribute("role", "alert");
-      error.append(el("strong", "", `${event.error?.type ?? "Error"}: `), document.createTextNode(event.error?.message ?? ""));
-      if (event.error?.fix) error.append(el("p", "fix", `How to fix: ${event.error.fix}`));
-      run.article.insertBefore(error, run.status);
+      run.article.insertBefore(errorBlock(event.error, "error run-error"), run.status);
     },
     RunFinished(run, event) {
       const words = STATUS_WORDS[event.status] ?? event.status;
       const reason = event.status === "finished" ? "" : ` (${REASON_WORDS[event.stop_reason] ?? event.stop_reason})`;
-      run.status.textContent = `${words}${reason} · ${event.steps} step${event.steps === 1 ? "" : "s"}`
-        + (event.usage?.total_tokens ? ` · ${event.usage.total_tokens.toLocaleString()} tokens` : "");
+      const steps = event.steps ?? run.steps.size;
+      const usage = event.usage && Object.keys(event.usage).length ? event.usage : run.usage;
+      const spent = describeUsage(usage, costOf(usage, prices()));
+      run.status.textContent = `${words}${reason} · ${steps} step${steps === 1 ? "" : "s"}${spent ? ` · ${spent}` : ""}`;
       run.article.dataset.status = event.status;
       if (event.summary && event.status !== "finished") {
         const box = el("section", "final summary");
@@ -195,11 +279,30 @@ export function createTimeline(container) {
     },
   };
 
+  /** Render one agent event into its run's article; events of unknown runs or types are ignored. */
   function render(event) {
-    const run = runs.get(event.run_id);
+    const run = runs.get(event?.run_id);
     if (!run) return;
-    handlers[event.type]?.(run, event);
+    try {
+      handlers[event.type]?.(run, event);
+    } catch (err) {
+      // One malformed event must not take the whole timeline down: show it, keep rendering the rest.
+      console.error("could not render event", event?.type, err);
+      run.article.insertBefore(errorBlock({ type: "DisplayError", message: `could not show a ${event.type} event: ${err.message}` }), run.status);
+    }
   }
 
-  return { startRun, render, runs };
+  /** Put an element (the files a step wrote, ...) at the end of a step's card. */
+  function attach(runId, number, element) {
+    const run = runs.get(runId);
+    if (run && element) step(run, number || run.steps.size || 1).section.append(element);
+  }
+
+  /** Remove every run from the timeline (opening a stored run shows it alone). */
+  function clear() {
+    runs.clear();
+    container.replaceChildren();
+  }
+
+  return { startRun, render, attach, clear, runs };
 }
