@@ -107,6 +107,7 @@ function onAgentEvent(event) {
     const recorded = Boolean(event.settings?.demo);
     records.set(runId, newRunRecord({ id: runId, task: event.task, settings: event.settings, recorded }));
     if (!timeline.runs.has(runId)) timeline.startRun(runId, event.task, { recorded });
+    $("welcome").hidden = true;
   }
   records.set(runId, applyEvent(records.get(runId), event));
   timeline.render(event);

@@ -27,6 +27,11 @@ export function renderTable({ title = "", columns = [], rows = [] }) {
   return wrap;
 }
 
+/** The usual gap between x values (1 for indexes), so a bar chart can pad its ends by half a bar. */
+function slot(xs) {
+  return xs.length > 1 ? Math.abs(xs[xs.length - 1] - xs[0]) / (xs.length - 1) || 1 : 1;
+}
+
 /** @param {{title?: string, chart?: string, x?: any[], series: Record<string, number[]>}} spec */
 export function renderChart({ title = "", chart = "line", x = null, series }) {
   const wrap = document.createElement("figure");
@@ -41,8 +46,13 @@ export function renderChart({ title = "", chart = "line", x = null, series }) {
     title,
     width: 560,
     height: 260,
-    // Bars grow from zero; x values are shown as given (years must not read "2,026").
-    scales: { x: { time: false }, y: chart === "bar" ? { range: (u, min, max) => [Math.min(0, min), max] } : {} },
+    // Bars grow from zero and keep half a slot on each side (else the first and last are cut in half); x values
+    // are shown as given (years must not read "2,026").
+    scales: {
+      x: chart === "bar" ? { time: false, range: (u, min, max) => [min - 0.5 * slot(xs), max + 0.5 * slot(xs)] } : { time: false },
+      y: chart === "bar" ? { range: (u, min, max) => [Math.min(0, min), max] } : {},
+    },
+    legend: { live: false }, // the hover read-out ("Value: --") means nothing on a phone or in a screenshot
     axes: [{ values: (u, ticks) => ticks.map((t) => (numericX || !Array.isArray(x) ? String(t) : String(x[t] ?? ""))) }, {}],
     series: [{}, ...names.map((name, i) => ({
       label: name,
@@ -55,11 +65,14 @@ export function renderChart({ title = "", chart = "line", x = null, series }) {
   };
   const chartElement = document.createElement("div");
   wrap.appendChild(chartElement);
-  // uPlot measures its container: build it once the figure is in the document.
-  // Sized to the card (a phone is narrower than 560 px); uPlot measures nothing itself.
+  // uPlot draws at a fixed size: build it once the figure is in the card, then follow the card's width (a phone is
+  // narrower than 560 px, and turning it changes the width).
+  const fit = () => Math.max(240, Math.min(720, Math.floor(wrap.getBoundingClientRect().width || 560)));
   queueMicrotask(() => {
-    const room = chartElement.getBoundingClientRect().width || wrap.parentElement?.getBoundingClientRect().width || 560;
-    new uPlot({ ...options, width: Math.max(240, Math.min(720, Math.floor(room))) }, data, chartElement);
+    const plot = new uPlot({ ...options, width: fit() }, data, chartElement);
+    new ResizeObserver(() => {
+      if (Math.abs(plot.width - fit()) > 4) plot.setSize({ width: fit(), height: options.height });
+    }).observe(wrap);
   });
   wrap.setAttribute("role", "img");
   wrap.setAttribute("aria-label", `${chart} chart${title ? `: ${title}` : ""} (${names.join(", ")})`);

@@ -24,8 +24,11 @@ DOMPurify.addHook("afterSanitizeAttributes", (node) => {
 });
 
 const CONFIG = {
+  // HTML only: SVG and MathML are off (an SVG <image href> or <use> fetches a remote URL that the img hook above
+  // does not see; answers do not need inline SVG).
+  USE_PROFILES: { html: true },
   FORBID_TAGS: ["style", "form", "input", "button", "iframe", "object", "embed", "link", "meta", "base", "video", "audio", "source"],
-  FORBID_ATTR: ["style", "srcset", "background", "poster", "action", "formaction", "xlink:href"],
+  FORBID_ATTR: ["style", "srcset", "background", "poster", "action", "formaction", "xlink:href", "ping"],
   RETURN_DOM_FRAGMENT: true,
 };
 
