@@ -141,6 +141,9 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
     modelList.replaceChildren();
     if (presetSelect.value === "ollama") probe({ quiet: true });
   });
+  field("baseUrl").addEventListener("change", () => {
+    if (presetSelect.value === "ollama") probe({ quiet: true }); // a new local server: list its models again
+  });
   dialog.querySelector("[data-test-connection]").addEventListener("click", () => probe());
 
   form.addEventListener("submit", (event) => {
