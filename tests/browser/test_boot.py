@@ -12,7 +12,7 @@ def test_page_boots_python_with_no_external_request(ready_page) -> None:
     assert info["version"]
     assert info["crossOriginIsolated"] is True
     # The progress bar reached its end and the label says so.
-    assert ready_page.get_by_role("status").inner_text().startswith("Python ready")
+    assert ready_page.locator("#boot").inner_text().startswith("Python ready")
 
 
 def test_python_runs_in_the_agent_worker_not_the_page(ready_page) -> None:
@@ -36,7 +36,7 @@ def test_boot_fails_loudly_when_a_package_is_missing(page, app_url) -> None:
     page.route("**/agent_py-*.whl", lambda route: route.fulfill(status=404, body="gone"))
     page.goto(app_url)
     page.wait_for_function("document.getElementById('boot').dataset.state === 'error'", timeout=60_000)
-    assert "failed" in page.get_by_role("status").inner_text().lower()
+    assert "failed" in page.locator("#boot").inner_text().lower()
 
 
 def test_plain_static_host_boots_without_isolation(page, app_url_plain) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.ui_support import (  # noqa: F401 - ui_page is a fixture
     UI_READY,
@@ -96,12 +97,13 @@ def test_runs_are_stored_listed_opened_replayed_and_deleted(ui_page) -> None:
     assert items.count() == 2
     assert "finished · 2 steps · 3,000 tokens" in items.first.inner_text()
     page.get_by_role("button", name="Open: First task").click()
-    assert page.locator(".run .badge").inner_text() == "from history"
-    assert page.locator(".step").count() == 2 and "385" in page.locator(".final").inner_text()
+    expect(page.locator(".run .badge")).to_have_text("from history")  # the record is read asynchronously
+    expect(page.locator(".step")).to_have_count(2)
+    expect(page.locator(".final")).to_contain_text("385")
 
     page.get_by_role("button", name="History").click()
     page.get_by_role("button", name="Replay: Second task").click()
-    assert page.locator(".run .badge").inner_text() == "replay"
+    expect(page.locator(".run .badge")).to_have_text("replay")
     page.wait_for_selector(".run[data-status='finished']", timeout=10_000)  # events arrive one by one
     assert page.locator(".run").count() == 1 and page.locator(".step").count() == 2
 
@@ -138,7 +140,7 @@ def test_export_has_no_key_and_import_brings_the_run_back(ui_page, tmp_path) -> 
     page.locator("#history input[type=file]").set_input_files(str(path))
     page.wait_for_function("document.querySelectorAll('.history-item').length === 1")
     page.locator(".history-item [data-action=open]").click()
-    assert page.locator(".step").count() == 2
+    expect(page.locator(".step")).to_have_count(2)
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "something-else"}')
     page.get_by_role("button", name="History").click()
@@ -160,6 +162,7 @@ def test_continue_sends_the_stored_run_as_resume(ui_page) -> None:
     assert "step limit" in page.locator(".run-status").inner_text()
     page.get_by_role("button", name="History").click()
     page.get_by_role("button", name="Continue: Unfinished task").click()
+    page.wait_for_function("window.__posted.some((m) => m.type === 'start-run')")
     starts = posted(page, "start-run")
     assert len(starts) == 1
     start = starts[0]
@@ -168,7 +171,7 @@ def test_continue_sends_the_stored_run_as_resume(ui_page) -> None:
     resume = start["resume"]
     assert KEY not in json.dumps(resume)  # ... but never inside the stored run
     assert resume["run_id"] == "run-c" and resume["status"] == "stopped" and len(resume["steps"]) == 2
-    assert page.locator(".run .badge").inner_text() == "continued"
+    expect(page.locator(".run .badge")).to_have_text("continued")
 
 
 def test_without_indexeddb_runs_still_work_and_the_user_is_told(page, app_url) -> None:
