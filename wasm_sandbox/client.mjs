@@ -18,8 +18,10 @@
  *
  * session.run(code, {async}) resolves {stdout, stderr, truncated, error: {type, message, traceback} | null, final,
  * final_value, duration_ms, elapsed_ms, tool_calls (names)}, and after a kill (SandboxTimeout, SandboxMemoryError,
- * MemoryError, SandboxCrashed) also {restored, restore_note, lost_cells (code of the cells dropped on replay),
- * restore_ms, restart_ms (kill to a configured fresh worker)}. `async: true` runs a cell rewritten as
+ * MemoryError, SandboxCrashed) also {restored, restore_note, lost_cells (code of the cells dropped on replay, and
+ * of cells that caught a MemoryError, which are never replayed), restore_ms, restart_ms (from the kill to the
+ * session's next worker in place: its spare, configured ahead of time)}, and after a timeout kill_overshoot_ms
+ * (the kill's time minus the deadline, as the frame measured it). `async: true` runs a cell rewritten as
  * `async def __codeact_cell__()` (agent_py.sandbox_rewrite). Tool replies over 1 MB cross in chunks (32 MB at most).
  */
 

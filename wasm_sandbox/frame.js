@@ -1,8 +1,9 @@
 // The sandbox iframe's one script (inlined into frame.html, pinned by hash in its CSP). It runs on an opaque origin:
 // no storage, no cookies, no DOM of the app, no network (connect-src 'none'); its blob workers inherit all of that.
 //
-// It owns the MicroPython workers: one per session plus a warm spare, a deadline per run (kill + replace + replay
-// of the session's successful cells with their recorded tool results), and the tool bridge (Atomics when the page
+// It owns the MicroPython workers: one per session, a spare per session already configured for it (a kill swaps it
+// in), a generic warm spare for new sessions, a deadline per run (kill + replace + replay of the session's
+// successful cells with their recorded tool results; the deadline clock runs in a watchdog worker too), and the tool bridge (Atomics when the page
 // is cross-origin isolated, messages otherwise). Everything a worker says is untrusted: model code can post
 // messages too, so each one is checked for shape, run id and size before it means anything.
 //
@@ -20,6 +21,7 @@
   const TOOL_CHUNK = 1024 * 1024; // bytes of a blocking tool reply per hand-over (the shared buffer's size)
   const MAX_TOOL_RESULT = 32 * 1024 * 1024; // bytes a tool reply may take in all
   const MAX_CODE = 1024 * 1024;
+  const CATCHES_MEMORY_ERROR = /\bexcept\b[^:\n]*\bMemoryError\b/;
   let port = null;
   let workerUrl = null;
   let wasmModule = null;
@@ -111,14 +113,44 @@
 
   // --- sessions ---------------------------------------------------------------------------------------------
 
-  async function attachWorker(session) {
-    const handle = takeWorker();
+  /** Boot `handle` (if not yet) and make it the session's: options, tool stubs, import policy, uploaded files. */
+  async function configureFor(session, handle) {
     await handle.booted;
     await ask(handle, { type: "configure", options: session.options, stubs: session.options.stubs }, "configured");
     for (const [path, bytes] of session.files) await fsOnWorker(handle, "put", path, bytes);
-    session.worker = handle;
-    setTimeout(warmSpare, 0);
+    handle.filesDone = true; // from here on, put-file writes into this worker too (see fileOp)
     return handle;
+  }
+
+  /**
+   * The session's next worker: its own spare, configured ahead of time (so a kill only swaps workers), else a
+   * generic one configured now. Then a new spare is prepared for the next kill.
+   */
+  async function attachWorker(session) {
+    let handle = null;
+    const spareOfSession = session.spare;
+    session.spare = null;
+    if (spareOfSession && !spareOfSession.dead) handle = await spareOfSession.ready.catch(() => null);
+    if (!handle || handle.dead) handle = await configureFor(session, takeWorker());
+    session.worker = handle;
+    setTimeout(() => prepareSessionSpare(session), 0);
+    return handle;
+  }
+
+  /**
+   * A spare worker configured for this session, waiting for its next kill or reset. It is the warm spare (or a
+   * new worker) configured in the background; the generic warm spare is started again once it is ready, not at
+   * the same time: two boots at once compete for the same cores.
+   */
+  function prepareSessionSpare(session) {
+    if (session.spare || sessions.get(session.name) !== session) return;
+    const handle = takeWorker();
+    session.spare = handle;
+    handle.ready = configureFor(session, handle);
+    handle.ready.then(() => setTimeout(warmSpare, 0), () => {
+      if (session.spare === handle) session.spare = null;
+      kill(handle);
+    });
   }
 
   async function createSession(name, options) {
@@ -133,6 +165,7 @@
         asyncTools: Boolean(options.asyncTools),
       },
       worker: null,
+      spare: null, // a worker already configured for this session: a kill swaps it in (kill-to-ready ~0)
       history: [], // successful cells: {code, async, toolResults: [{name, reply}]}
       files: new Map(), // uploads, put again into a replacement worker
       current: null,
@@ -149,6 +182,8 @@
     sessions.delete(name);
     if (session.current) session.current.finish({ error: { type: "SandboxCrashed", message: "session terminated" } });
     kill(session.worker);
+    kill(session.spare);
+    session.spare = null;
   }
 
   /** Answer a tool call of the running cell: blocking (through the shared buffer, in chunks) or by message. */
@@ -183,6 +218,41 @@
     Atomics.notify(header, 0);
   }
 
+  // The deadline clock in a worker of its own. Timers of a hidden cross-origin frame are throttled (aligned to
+  // tens of ms) and wait behind whatever this thread is doing; a worker that does nothing else fires on time, and
+  // its message (messages are not throttled) brings the kill. Arm {arm: id, ms}, disarm {disarm: id}.
+  const WATCHDOG_WORKER = `const timers = new Map();
+onmessage = ({ data }) => {
+  if (data.arm) timers.set(data.arm, setTimeout(() => { timers.delete(data.arm); postMessage(data.arm); }, data.ms));
+  else { clearTimeout(timers.get(data.disarm)); timers.delete(data.disarm); }
+};`;
+  let watchdog = null;
+  let nextAlarm = 1;
+  const alarms = new Map();
+
+  /** Call `onFire` in `ms` by the watchdog worker; returns the function that cancels it. */
+  function armWatchdog(ms, onFire) {
+    try {
+      if (!watchdog) {
+        watchdog = new Worker(URL.createObjectURL(new Blob([WATCHDOG_WORKER], { type: "text/javascript" })),
+          { name: "sandbox-deadlines" });
+        watchdog.onmessage = ({ data }) => {
+          const fire = alarms.get(data);
+          alarms.delete(data);
+          fire?.();
+        };
+      }
+    } catch {
+      return () => {}; // the frame's own timer still stands
+    }
+    const id = nextAlarm++;
+    alarms.set(id, onFire);
+    watchdog.postMessage({ arm: id, ms });
+    return () => {
+      if (alarms.delete(id)) watchdog.postMessage({ disarm: id });
+    };
+  }
+
   /**
    * Run one cell on the session's worker. `replay` is a recorded list of tool replies: calls are answered from it
    * in order instead of reaching the agent (a restore must not repeat side effects).
@@ -198,17 +268,26 @@
         if (done) return;
         done = true;
         clearTimeout(timer);
+        disarm();
         handle.listener = null;
         session.current = null;
         // Every result has the same shape; a killed run's output died with its worker.
         resolve({ stdout: "", stderr: "", truncated: false, final: false, final_value: null, duration_ms: 0,
           ...result, toolResults, runId, elapsed_ms: performance.now() - started });
       };
-      const timer = setTimeout(() => {
+      const deadline = started + session.options.timeoutMs;
+      const onDeadline = () => {
+        if (done) return;
+        const killedAt = performance.now();
         kill(handle);
-        finish({ killed: true, error: { type: "SandboxTimeout",
-          message: `the cell ran past its ${session.options.timeoutMs} ms limit and was stopped`, traceback: [] } });
-      }, session.options.timeoutMs);
+        finish({ killed: true, killed_at: killedAt, kill_overshoot_ms: killedAt - deadline,
+          error: { type: "SandboxTimeout",
+            message: `the cell ran past its ${session.options.timeoutMs} ms limit and was stopped`, traceback: [] } });
+      };
+      // Two clocks, the first to fire kills: this frame's timer, and the watchdog worker's, which an idle thread
+      // of its own fires on time when this (hidden, cross-origin) frame's timers are throttled or late.
+      const timer = setTimeout(onDeadline, session.options.timeoutMs);
+      const disarm = armWatchdog(session.options.timeoutMs, onDeadline);
       // A message that breaks the protocol fails this run only: the worker is replaced, the session restored.
       const failRun = (why) => {
         kill(handle);
@@ -308,6 +387,7 @@
       final_value: raw.final === true ? raw.final_value ?? null : null,
       final_repr: raw.final_repr === true,
       duration_ms: Number.isFinite(raw.duration_ms) ? raw.duration_ms : 0,
+      memory_capped: raw.memory_capped === true,
     };
   }
 
@@ -323,12 +403,19 @@
     if (result.killed || memoryError) {
       // The worker is gone (or its heap may stay full): a new one gets the session's state back by replay.
       kill(session.worker);
-      const restore = await restoreSession(session);
+      const restore = await restoreSession(session, result.killed_at);
       Object.assign(result, restore);
     } else if (!result.error) {
-      session.history.push({ code, async: Boolean(isAsync), toolResults: result.toolResults });
+      // A cell that caught a MemoryError is kept in the history but never replayed: on a fresh worker it could run
+      // out of memory again (stalling at the cap until the deadline) and take the restore with it. Two signs: the
+      // heap could not grow during the cell (it hit the cap), or the cell has an `except MemoryError` handler (an
+      // allocation over MicroPython's 128 MB split limit fails inside the VM, where nothing else shows it).
+      const skip = result.memory_capped ? "ran into the memory cap and caught the MemoryError"
+        : CATCHES_MEMORY_ERROR.test(code) ? "has an `except MemoryError` handler (it may have run out of memory)"
+        : null;
+      session.history.push({ code, async: Boolean(isAsync), toolResults: result.toolResults, skip });
     }
-    const { toolResults, runId, killed, ...rest } = result;
+    const { toolResults, runId, killed, killed_at: killedAt, memory_capped: capped, ...rest } = result;
     return { ...rest, tool_calls: toolResults.map((t) => t.name) };
   }
 
@@ -337,8 +424,11 @@
    * diverges on replay, it and every later cell are dropped and the kept prefix is replayed on a clean worker,
    * so the state is exactly that of the kept cells; the result names what was lost (`lost_cells`: their code).
    */
-  async function restoreSession(session) {
-    const started = performance.now();
+  async function restoreSession(session, killedAt = null) {
+    const started = killedAt ?? performance.now(); // from the kill itself when there was one
+    // Cells that caught a MemoryError are dropped first (see runInSession): what they defined is lost.
+    const skipped = session.history.filter((cell) => cell.skip);
+    session.history = session.history.filter((cell) => !cell.skip);
     const total = session.history.length;
     let restartMs = null;
     let lost = [];
@@ -353,14 +443,19 @@
       why ||= `on replay cell ${failure.index + 1} ${failure.problem}`;
     }
     const kept = session.history.length;
-    const note = !total ? "the sandbox was restarted (no earlier state to restore)"
+    let note = !total ? "the sandbox was restarted (no earlier state to restore)"
       : !lost.length ? `the sandbox was restarted and all ${total} earlier cells were replayed: state is back`
       : `the sandbox was restarted; ${kept} of ${total} earlier cells were replayed, cells ${kept + 1}-${total} `
         + `were lost (${why}): what they defined is gone`;
+    if (skipped.length) {
+      note += `; ${skipped.length} more cell${skipped.length > 1 ? "s were" : " was"} not replayed: `
+        + `${skipped.length > 1 ? "each" : "it"} ${skipped[0].skip}: what ${skipped.length > 1 ? "they" : "it"} `
+        + "defined is gone";
+    }
     return {
-      restored: kept > 0 || total === 0,
+      restored: kept > 0 || (total === 0 && !skipped.length),
       restore_note: note,
-      lost_cells: lost.map((cell) => cell.code),
+      lost_cells: [...skipped, ...lost].map((cell) => cell.code),
       restore_ms: performance.now() - started,
       restart_ms: restartMs,
     };
@@ -417,6 +512,9 @@
       const bytes = new Uint8Array(message.bytes);
       session.files.set(path, bytes);
       await fsOnWorker(session.worker, "put", path, bytes);
+      // A spare still being configured takes the file from session.files; one already configured, here.
+      const spareHandle = session.spare;
+      if (spareHandle?.filesDone && !spareHandle.dead) await fsOnWorker(spareHandle, "put", path, bytes).catch(() => {});
       return { path, size: bytes.length };
     }
     if (op === "get") {

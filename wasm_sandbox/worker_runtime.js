@@ -33,6 +33,10 @@ WebAssembly.Memory.prototype.grow = function grow(pages) {
   }
   return realGrow.call(this, pages);
 };
+// Heap growths that failed for good (Emscripten says so on printErr once its smaller retries are refused too): a
+// cell during which this moved ran into the cap, a MemoryError, even if the cell caught it.
+let failedGrowths = 0;
+const GROWTH_FAILED = /^(Failed to grow the heap|Cannot enlarge memory)/;
 
 /** Keeps the first `head` and the last `tail` bytes of an output stream, counting what falls between. */
 class CappedOutput {
@@ -149,6 +153,10 @@ async function boot({ module, prelude, sab: sharedBuffer, options }) {
     moduleOverrides: {
       stdout: (byte) => stdout.push(byte),
       stderr: (byte) => stderr.push(byte),
+      printErr: (text) => {
+        if (GROWTH_FAILED.test(String(text))) failedGrowths++;
+        else if (!String(text).startsWith("growMemory:")) console.error(text); // one per refused retry: noise
+      },
       instantiateWasm(imports, receive) {
         WebAssembly.instantiate(module, imports).then((instance) => receive(instance, module));
         return {};
@@ -181,6 +189,7 @@ async function run({ runId, code, async: isAsync, replay }) {
   stdout = new CappedOutput(outputLimit);
   stderr = new CappedOutput(4096);
   const started = performance.now();
+  const growthsFailedBefore = failedGrowths;
   let outcome;
   try {
     mp.globals.set("_codeact_src", code);
@@ -204,6 +213,7 @@ async function run({ runId, code, async: isAsync, replay }) {
       stderr: errText.text,
       truncated: out.truncated || errText.truncated,
       duration_ms: performance.now() - started,
+      memory_capped: failedGrowths > growthsFailedBefore,
     },
   });
 }

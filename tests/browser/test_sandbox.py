@@ -101,8 +101,8 @@ await run("bytearray_uncaught", "b = bytearray(10**9)")
 await run("after_bytearray", "print('after bytearray', x)")
 await run("list_uncaught", "chunks = []\nwhile True:\n    chunks.append('x' * 100000)")
 await run("after_list", "print('after list', x)")
-# Caught bombs in a session of their own: a cell that caught MemoryError counts as a success and is replayed on
-# every later restore, where a list growing to the cap can stall until the deadline and drop the cells after it.
+# Caught bombs in a session of their own: a cell that caught MemoryError counts as a success but is never replayed
+# (on a fresh worker a list growing to the cap can stall until the deadline); a kill says what that lost.
 mbox = await BrowserSandbox.create("memory", timeout_ms=TIMEOUT_MS, memory_mb=64)
 await mbox.run("x = 5")
 R["bytearray_caught"] = await mbox.run("try:\n    b = bytearray(10**9)\n"
@@ -111,6 +111,9 @@ R["after_bytearray_caught"] = await mbox.run("print('fine', x)")
 R["list_caught"] = await mbox.run("try:\n    chunks = []\n    while True:\n        chunks.append('x' * 100000)\n"
                                   "except MemoryError:\n    chunks = None\n    print('caught list')")
 R["after_list_caught"] = await mbox.run("print('after caught list', x)")
+R["memory_kill"] = await mbox.run("while True:\n    pass")
+R["memory_after_kill"] = await mbox.run("print('x is back', x)")
+R["memory_lost"] = await mbox.run("print(chunks)")
 
 # --- recursion, output ------------------------------------------------------------------------------------
 await run("recursion", "def f(n):\n    return f(n + 1)\nf(0)")
@@ -236,6 +239,7 @@ def test_timeouts_kill_at_the_deadline_and_restore(r, key) -> None:  # noqa: ANN
     assert _err(killed) == "SandboxTimeout", killed
     assert str(TIMEOUT_MS) in killed["error"]["message"]
     assert TIMEOUT_MS - 50 <= killed["elapsed_ms"] < TIMEOUT_MS + 300  # the kill path, not a performance figure
+    assert 0 <= killed["kill_overshoot_ms"] <= 50  # the frame's own measure: kill time minus the deadline
     assert killed["restored"] is True and "all" in killed["restore_note"] and "replayed" in killed["restore_note"]
 
 
@@ -265,6 +269,18 @@ def test_memory_bombs(r) -> None:  # noqa: ANN001
     assert caught["stdout"] == "caught list\n" or (_err(caught) in {"SandboxTimeout", "SandboxMemoryError"}
                                                     and caught["restored"] is True), caught
     assert r["after_list_caught"]["stdout"] == "after caught list 5\n"
+
+
+def test_cells_that_caught_a_memory_error_are_not_replayed(r) -> None:  # noqa: ANN001
+    kill = r["memory_kill"]
+    assert _err(kill) == "SandboxTimeout" and kill["restored"] is True
+    note = kill["restore_note"]
+    if r["list_caught"]["stdout"] == "caught list\n":
+        # Both bomb cells succeeded: neither is replayed, the note says so and names what they defined.
+        assert "2 more cells were not replayed" in note and "MemoryError" in note, note
+        assert note.endswith("names defined only there: b, chunks"), note
+    assert r["memory_after_kill"]["stdout"] == "x is back 5\n"
+    assert _err(r["memory_lost"]) == "NameError"
 
 
 def test_deep_recursion_is_a_runtime_error(r) -> None:  # noqa: ANN001

@@ -141,9 +141,9 @@ def test_kill_is_on_time_and_the_session_comes_back(outcome) -> None:  # noqa: A
     r = outcome["r"]
     kill = r["kill"]
     assert kill["error"]["type"] == "SandboxTimeout"
-    # The bound is 50 ms past the deadline; a quiet machine stays well under it. The deadline timer shares
-    # the page's main thread, so a machine loaded by parallel test runs can be later: 150 ms here.
-    assert 2000 <= kill["elapsed_ms"] < 2000 + 150
+    # The bound: killed within 50 ms of the deadline, as the frame measured it (kill time minus deadline).
+    assert 0 <= kill["kill_overshoot_ms"] <= 50, kill
+    assert kill["elapsed_ms"] >= 2000
     # The replay of "state" called pick() with another random seed: it diverged, so it and what it defined are
     # dropped, the earlier cells are back, and no tool ran twice (the recorded replies answered the replay).
     assert kill["restored"] is True
