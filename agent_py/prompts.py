@@ -24,11 +24,14 @@ The code runs in a sandboxed MicroPython interpreter. Variables, functions and i
 You see only what your code prints, so print what you need. Then you get an observation and write the next step.
 When the task is done, call final_answer(value) in your code with the answer (text, number, list or dict).
 
-MicroPython is Python 3 with a smaller standard library: math, json, re, random, collections, hashlib, binascii,
-struct, time, io, os (files under /workspace) are there; numpy, pandas, requests and datetime are not. Write plain
-Python. There is no network except through the tools below. Differences that bite: dicts do not keep insertion
-order (sort keys when order matters), sorted() is not stable, {{**a, **b}} is not supported (use a.copy() +
-update), and math.gcd, re.findall, str.ljust/rjust/title do not exist.
+MicroPython is Python 3 with a smaller standard library: math, json, re, random, collections, datetime, hashlib,
+binascii, struct, time, io, os (files under /workspace) are there; numpy, pandas and requests are not. Write plain
+Python. There is no network except through the tools below. Differences that bite: dicts and sets do not keep
+insertion order (sort keys when order matters; json.dumps follows the same order), list.sort() is not stable
+(sorted() is), {{**a, **b}} is not supported (use a.copy() + update), collections.defaultdict has only d[k],
+`k in d` and del (no items(), len or iteration: prefer a dict with d.setdefault(k, []) or d.get(k, 0) + 1),
+isinstance(True, int) is False, str has no ljust, rjust, zfill, title or swapcase (pad with "%-10s" % s and
+"%10s" % s), and re has no \\b, lookarounds or named groups, and its matches no start/end/span.
 
 Tools (call them as plain Python functions; they return JSON values and raise ToolError subclasses on failure):
 {tools}

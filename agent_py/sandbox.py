@@ -64,12 +64,14 @@ class BrowserSandbox:
     @classmethod
     async def create(cls, name: str, *, tools: Sequence[SandboxTool] = (), timeout_ms: int = 10_000,
                      memory_mb: int = 256, output_limit: int = 20_000,
-                     blocking_tools: bool | None = None) -> BrowserSandbox:
+                     blocking_tools: bool | None = None, allowed_imports: str = "") -> BrowserSandbox:
         """A new session in the sandbox iframe. Options and defaults: timeout_ms 10000 (per cell: past it the worker
         is killed, replaced and the session restored by replay), memory_mb 256 (heap growth refused past it: a
         MemoryError in the cell), output_limit 20000 (bytes of stdout kept, head and tail, the cut marked),
         blocking_tools None (plain blocking tool calls when the page is cross-origin isolated, else the cell is
-        rewritten to await them; False forces the rewrite, True on a page that is not isolated is refused)."""
+        rewritten to await them; False forces the rewrite, True on a page that is not isolated is refused),
+        allowed_imports "" (the import policy, enforced in the sandbox: "" MicroPython's own modules, "*" any module,
+        or "json, re": only those and what they import; other imports raise ImportError naming the policy)."""
         import js  # type: ignore[import-not-found]
         from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
 
@@ -84,7 +86,8 @@ class BrowserSandbox:
         box = cls.__new__(cls)
         impls = {tool.name: {"impl": create_proxy(box._make_impl(tool))} for tool in tools}
         options = {"timeoutMs": timeout_ms, "memoryMb": memory_mb, "outputLimit": output_limit,
-                   "stubs": tool_stubs(tools, is_async=is_async), "asyncTools": is_async, "tools": impls}
+                   "stubs": tool_stubs(tools, is_async=is_async), "asyncTools": is_async, "tools": impls,
+                   "allowedImports": allowed_imports}
         try:
             session = await client.createSession(name, to_js(options, dict_converter=js.Object.fromEntries))
         except Exception as err:  # noqa: BLE001 - a JS rejection: the sandbox could not start

@@ -106,6 +106,7 @@ async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: 
     sandbox = await BrowserSandbox.create(
         f"run-{run_id}", tools=tools, timeout_ms=settings.sandbox.timeout_ms,
         memory_mb=settings.sandbox.memory_mb, output_limit=settings.sandbox.output_limit,
+        allowed_imports=settings.sandbox.allowed_imports,
     )
     model = _model_for(settings)
     limits = Limits.from_settings(settings.limits)

@@ -3,7 +3,7 @@
 The page's settings panel, the CLI and the widget all send the same shape (docs/ARCHITECTURE.md):
     {provider, preset, baseUrl, model, apiKey, temperature, maxTokens, seed,
      limits: {maxSteps, maxWallClockS, maxTokens, maxCost},
-     sandbox: {timeoutMs, memoryMb, outputLimit}, demo}
+     sandbox: {timeoutMs, memoryMb, outputLimit, allowedImports}, demo}
 Bad input raises ConfigError naming the field and what it accepts; nothing is silently replaced by a default.
 """
 
@@ -57,11 +57,30 @@ class LimitSettings:
         )
 
 
+def _module_list(data: dict[str, Any], key: str) -> str:
+    """The import policy (wasm_sandbox/import_policy.py): "" (MicroPython's own modules), "*" (any), or module names
+    (a list, or one string separated by commas or spaces), normalised to "a, b"."""
+    value = data.get(key)
+    if value is None:
+        return ""
+    names = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ConfigError(f"setting {key!r} must be module names (text or a list), got {value!r:.60}", field=key)
+    names = [name.strip() for name in names if name.strip()]
+    if "*" in names:
+        return "*"
+    bad = [name for name in names if not all(part.isidentifier() for part in name.split("."))]
+    if bad:
+        raise ConfigError(f"setting {key!r}: {bad[0]!r} is not a module name", field=key)
+    return ", ".join(dict.fromkeys(names))
+
+
 @dataclass(slots=True)
 class SandboxSettings:
     timeout_ms: int = 10_000
     memory_mb: int = 256
     output_limit: int = 20_000
+    allowed_imports: str = ""  # the import policy: "" MicroPython's own modules, "*" any, else "json, re"
 
     @classmethod
     def from_page(cls, data: dict[str, Any]) -> SandboxSettings:
@@ -69,6 +88,7 @@ class SandboxSettings:
             timeout_ms=_number(data, "timeoutMs", 10_000, minimum=100, integer=True),
             memory_mb=_number(data, "memoryMb", 256, minimum=16, integer=True),
             output_limit=_number(data, "outputLimit", 20_000, minimum=1000, integer=True),
+            allowed_imports=_module_list(data, "allowedImports"),
         )
 
 

@@ -18,7 +18,8 @@ const FILES = {
   glue: new URL("static/vendor/sandbox/micropython.classic.js", BASE),
   wasm: new URL("static/vendor/micropython/micropython.wasm", BASE),
   runtime: new URL("wasm_sandbox/worker_runtime.js", BASE),
-  prelude: new URL("wasm_sandbox/prelude.py", BASE),
+  // The Python run in each worker before model code: one source, in this order (see each file's header).
+  prelude: ["prelude.py", "shims.py", "import_policy.py"].map((name) => new URL(`wasm_sandbox/${name}`, BASE)),
 };
 
 async function fetchOk(url, kind) {
@@ -35,7 +36,7 @@ export function mountSandboxFrame({ parent = document.body } = {}) {
   const files = Promise.all([
     fetchOk(FILES.glue, "text"),
     fetchOk(FILES.runtime, "text"),
-    fetchOk(FILES.prelude, "text"),
+    Promise.all(FILES.prelude.map((url) => fetchOk(url, "text"))).then((parts) => parts.join("\n\n")),
     fetchOk(FILES.wasm, "bytes"),
   ]);
   const frame = document.createElement("iframe");

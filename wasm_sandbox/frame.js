@@ -8,7 +8,7 @@
 // messages too, so each one is checked for shape, run id and size before it means anything.
 //
 // Control port (from the agent, see client.mjs), requests {op, id, ...} answered {id, ok, value | error}:
-//   create {session, options: {timeoutMs, memoryMb, outputLimit, stubs, asyncTools}}, run {session, code, async},
+//   create {session, options: {timeoutMs, memoryMb, outputLimit, stubs, asyncTools, allowedImports}}, run {session, code, async},
 //   reset {session}, terminate {session}, put-file {session, path, bytes}, get-file {session, path},
 //   list-files {session}, stats {}, and for the benchmark: probe-spawn {kind: "bare" | "sandbox"} -> {ms},
 //   probe-echo {payload} -> payload (through a worker that only echoes: the same hop as a cell, without Python)
@@ -163,6 +163,8 @@
         outputLimit: Math.max(256, Number(options.outputLimit) || 20000),
         stubs: typeof options.stubs === "string" ? options.stubs : "",
         asyncTools: Boolean(options.asyncTools),
+        // The import policy (wasm_sandbox/import_policy.py): "" MicroPython's own modules, "*" any, else a list.
+        allowedImports: typeof options.allowedImports === "string" ? options.allowedImports.slice(0, 4000) : "",
       },
       worker: null,
       spare: null, // a worker already configured for this session: a kill swaps it in (kill-to-ready ~0)

@@ -177,11 +177,17 @@ async function boot({ module, prelude, sab: sharedBuffer, options }) {
   mp.runPython(prelude);
 }
 
+let configured = false;
+
+/** Once per worker: a second configure (model code can call this handler too, through `js`) is refused. */
 function configure({ options, stubs }) {
+  if (configured) throw new Error("this sandbox worker is configured already");
+  configured = true;
   capBytes = (options.memoryMb ?? 256) * 1024 * 1024;
   outputLimit = options.outputLimit ?? 20000;
   mp.globals.set("_codeact_stubs", stubs || "");
-  mp.runPython("_codeact_install_tools(_codeact_stubs)");
+  mp.globals.set("_codeact_imports", typeof options.allowedImports === "string" ? options.allowedImports : "");
+  mp.runPython("_codeact_configure(_codeact_stubs, _codeact_imports)");
 }
 
 async function run({ runId, code, async: isAsync, replay }) {

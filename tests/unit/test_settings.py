@@ -60,3 +60,19 @@ def test_bad_url_and_unknown_preset_are_config_errors() -> None:
         RunSettings.from_page({"model": "m", "preset": "nope"})
     with pytest.raises(ConfigError, match="must be an object"):
         RunSettings.from_page(["not", "a", "dict"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (None, ""), ("", ""), ("json, re  math", "json, re, math"), (["json", "os.path", "json"], "json, os.path"),
+    ("json, *", "*"),
+])
+def test_allowed_imports_is_the_import_policy(value, expected) -> None:  # noqa: ANN001
+    sandbox = {} if value is None else {"allowedImports": value}
+    assert RunSettings.from_page({"demo": "compute", "sandbox": sandbox}).sandbox.allowed_imports == expected
+
+
+@pytest.mark.parametrize("value", ["json; import os", ["json", 3], 5])
+def test_allowed_imports_must_be_module_names(value) -> None:  # noqa: ANN001
+    with pytest.raises(ConfigError) as err:
+        RunSettings.from_page({"demo": "compute", "sandbox": {"allowedImports": value}})
+    assert err.value.field == "allowedImports"

@@ -68,6 +68,7 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
     field("maxTokens").value = stored.limits?.maxTokens ?? "";
     field("timeoutMs").value = stored.sandbox?.timeoutMs ?? 10000;
     field("memoryMb").value = stored.sandbox?.memoryMb ?? 256;
+    field("allowedImports").value = stored.sandbox?.allowedImports ?? "";
     field("promptPerM").value = stored.prices?.promptPerM ?? "";
     field("completionPerM").value = stored.prices?.completionPerM ?? "";
   }
@@ -82,7 +83,8 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
       model: field("model").value.trim(),
       temperature: number("temperature"),
       limits: { maxSteps: number("maxSteps"), maxWallClockS: number("maxWallClockS"), maxTokens: number("maxTokens") },
-      sandbox: { timeoutMs: number("timeoutMs"), memoryMb: number("memoryMb") },
+      sandbox: { timeoutMs: number("timeoutMs"), memoryMb: number("memoryMb"),
+        allowedImports: field("allowedImports").value.trim() },
       prices: { promptPerM: number("promptPerM"), completionPerM: number("completionPerM") },
     };
   }
