@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 from agent_py.errors import ConfigError
+from agent_py.host_tools import with_host_tools
 from agent_py.log import get_logger
 from agent_py.sandbox_tools import SandboxTool
 from agent_py.settings import RunSettings
@@ -102,7 +103,7 @@ async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: 
             current_step["n"] = data["step"]
         emit(data)
 
-    tools = display_tools(emit, run_id, lambda: current_step["n"])
+    tools = with_host_tools(run_id, display_tools(emit, run_id, lambda: current_step["n"]))  # embed mode
     sandbox = await BrowserSandbox.create(
         f"run-{run_id}", tools=tools, timeout_ms=settings.sandbox.timeout_ms,
         memory_mb=settings.sandbox.memory_mb, output_limit=settings.sandbox.output_limit,

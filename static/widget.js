@@ -21,14 +21,17 @@
  *
  * Attributes: preset, model, base-url, task (started once ready), theme ("light" | "dark"), tools (built-in
  * tools to turn on, comma-separated). Or without the tag: `mount(element, {preset, model, ...})`.
- * Methods: registerTool(spec), unregisterTool(name), start(task, settings?) -> runId, stop(), ready (a Promise).
+ * Methods: registerTool(spec), unregisterTool(name), start(task) -> runId, stop(runId), ready (a Promise).
+ * Events: codeact-event (every forwarded run event), codeact-run-started, codeact-step, codeact-final-answer,
+ * codeact-run-finished, codeact-error (a run error, or the widget refusing a message).
  */
 
-import { checkToolSpec, checkWidgetMessage, ProtocolError } from "./embed/protocol.mjs";
+import { checkToolSpec, checkWidgetMessage, MAX_MESSAGE_BYTES, ProtocolError } from "./embed/protocol.mjs";
 
-// The widget is the page itself in embed mode (compact layout + static/embed/bridge.mjs).
-const EMBED_URL = new URL("../index.html?embed=1", import.meta.url);
+// The widget is the page itself in embed mode (compact layout + static/embed/embed_page.mjs), on the agent's origin.
+const PAGE_URL = new URL("../index.html", import.meta.url);
 const OPTION_ATTRIBUTES = ["preset", "model", "base-url", "theme", "tools"];
+let instances = 0; // the nth widget of this page keeps the nth storage scope (its settings and history)
 
 function camel(name) {
   return name.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
@@ -39,6 +42,7 @@ export class CodeActAgentElement extends HTMLElement {
 
   #port = null;
   #frame = null;
+  #onWindowMessage = null;
   #handlers = new Map(); // tool name -> {spec, handler}
   #pendingRuns = new Map(); // start request id -> resolve(runId)
   #readyResolve;
@@ -49,16 +53,31 @@ export class CodeActAgentElement extends HTMLElement {
 
   connectedCallback() {
     if (this.#frame) return;
+    instances += 1;
     const shadow = this.attachShadow({ mode: "closed" });
     const style = document.createElement("style");
     style.textContent = ":host{display:block;min-height:320px;height:480px}iframe{border:0;width:100%;height:100%}";
     const frame = document.createElement("iframe");
     frame.title = "CodeAct agent";
     frame.allow = "cross-origin-isolated; clipboard-write";
-    frame.src = EMBED_URL.href;
-    frame.addEventListener("load", () => this.#connect(), { once: true });
+    const url = new URL(PAGE_URL);
+    url.searchParams.set("embed", "1");
+    // The widget answers only to this origin (and scopes its storage by it); a name keeps a scope across edits.
+    url.searchParams.set("host", location.origin);
+    url.searchParams.set("instance", this.getAttribute("name") || String(instances));
+    frame.src = url.href;
+    this.#onWindowMessage = (event) => {
+      // The widget's hello: from our own frame, from the agent's origin. Anything else is not ours to hear.
+      if (event.source !== frame.contentWindow || event.origin !== PAGE_URL.origin) return;
+      if (event.data?.type === "codeact:hello" && !this.#port) this.#connect();
+    };
+    window.addEventListener("message", this.#onWindowMessage);
     shadow.append(style, frame);
     this.#frame = frame;
+  }
+
+  disconnectedCallback() {
+    window.removeEventListener("message", this.#onWindowMessage);
   }
 
   attributeChangedCallback() {
@@ -78,9 +97,8 @@ export class CodeActAgentElement extends HTMLElement {
     this.#port = channel.port1;
     this.#port.onmessage = (event) => this.#receive(event.data);
     // The only window message: it carries the private port. Its target origin pins it to the agent's origin.
-    this.#frame.contentWindow.postMessage({ type: "codeact:connect", options: this.#options() }, EMBED_URL.origin, [
-      channel.port2,
-    ]);
+    this.#frame.contentWindow.postMessage({ type: "codeact:connect" }, PAGE_URL.origin, [channel.port2]);
+    this.#send({ type: "set-options", options: this.#options() });
     this.#sendTools();
   }
 
@@ -104,6 +122,10 @@ export class CodeActAgentElement extends HTMLElement {
         this.#readyResolve({ version: message.version, crossOriginIsolated: message.crossOriginIsolated });
         if (this.hasAttribute("task")) this.start(this.getAttribute("task"));
         break;
+      case "started":
+        this.#pendingRuns.get(message.requestId)?.resolve(message.runId);
+        this.#pendingRuns.delete(message.requestId);
+        break;
       case "event":
         this.#dispatchRunEvent(message.event);
         break;
@@ -111,18 +133,20 @@ export class CodeActAgentElement extends HTMLElement {
         this.#send(await this.#callTool(message));
         break;
       case "error":
+        // The widget refused something we sent (a bad tool spec, a second run, an unknown run id).
+        if (message.requestId) {
+          this.#pendingRuns.get(message.requestId)?.reject(new Error(message.message));
+          this.#pendingRuns.delete(message.requestId);
+        }
         this.dispatchEvent(new CustomEvent("codeact-error", { detail: { message: message.message } }));
         break;
     }
   }
 
   #dispatchRunEvent(event) {
-    if (event.type === "RunStarted" && this.#pendingRuns.has(event.request_id)) {
-      this.#pendingRuns.get(event.request_id)(event.run_id);
-      this.#pendingRuns.delete(event.request_id);
-    }
     this.dispatchEvent(new CustomEvent("codeact-event", { detail: event }));
-    const named = { FinalAnswer: "codeact-final-answer", RunFinished: "codeact-run-finished", RunError: "codeact-error" };
+    const named = { RunStarted: "codeact-run-started", StepFinished: "codeact-step", FinalAnswer: "codeact-final-answer",
+      RunFinished: "codeact-run-finished", RunError: "codeact-error" };
     if (named[event.type]) this.dispatchEvent(new CustomEvent(named[event.type], { detail: event }));
   }
 
@@ -133,6 +157,7 @@ export class CodeActAgentElement extends HTMLElement {
       const value = await entry.handler(args);
       // Only JSON crosses: a DOM node, a function or a cycle is the host's bug, reported as such.
       const json = JSON.stringify(value === undefined ? null : value);
+      if (json.length > MAX_MESSAGE_BYTES / 2) throw new ProtocolError(`the result is ${json.length} characters, too big`);
       return { type: "tool-result", callId, ok: true, value: JSON.parse(json) };
     } catch (err) {
       return { type: "tool-result", callId, ok: false, error: `${err?.name ?? "Error"}: ${err?.message ?? err}` };
@@ -156,16 +181,17 @@ export class CodeActAgentElement extends HTMLElement {
     this.#sendTools();
   }
 
-  /** Start a run; resolves with its run id once the agent has accepted it. */
-  async start(task, settings = undefined) {
+  /** Start a run with the widget's settings; resolves with its run id once the agent has accepted it. */
+  async start(task) {
     await this.ready;
     const requestId = crypto.randomUUID();
-    const runId = new Promise((resolve) => this.#pendingRuns.set(requestId, resolve));
-    this.#send({ type: "start", task, settings, requestId });
+    const runId = new Promise((resolve, reject) => this.#pendingRuns.set(requestId, { resolve, reject }));
+    this.#send({ type: "start", task, requestId });
     return runId;
   }
 
-  stop(runId = undefined) {
+  /** Stop a run this page started. */
+  stop(runId) {
     this.#send({ type: "stop", runId });
   }
 }

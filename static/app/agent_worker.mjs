@@ -17,6 +17,7 @@ import { fetchWheels } from "./wheels.mjs";
 import { SandboxClient } from "../../wasm_sandbox/client.mjs";
 import { dropSnapshot, loadSnapshot, saveSnapshot } from "./snapshot_cache.mjs";
 import * as idbKv from "./idb_kv.mjs";
+import { createHostTools } from "../embed/worker_host_tools.mjs";
 
 const VENDOR = new URL("../vendor/", import.meta.url);
 const PYODIDE_INDEX = new URL("pyodide/", VENDOR).href;
@@ -181,12 +182,16 @@ async function stopRun({ runId }) {
   (await getRuntime()).stop_run(String(runId));
 }
 
+// Host tools (embed mode): Python reaches them as the JS module `codeact_host_tools` (agent_py/host_tools.py).
+const hostTools = createHostTools((message) => postMessage(message));
+
 function handle(message) {
   const { data } = message;
   if (data?.type === "exec-python") return execPython(data);
   if (data?.type === "start-run") return startRun(data);
   if (data?.type === "stop-run") return stopRun(data);
   if (REQUESTS.has(data?.type)) return answerRequest(data);
+  if (hostTools.handles(data)) return hostTools.handle(data); // embed mode: the host page's tools
   if (data?.type === "sandbox-port" && message.ports[0]) {
     // Python reaches the sandbox iframe as the JS module `codeact_sandbox` (see agent_py/sandbox.py). Registered
     // after the snapshot: a snapshot must not hold JS objects.
@@ -202,6 +207,9 @@ self.onmessage = (message) => {
 };
 
 boot().then(
-  () => pending.splice(0).forEach(handle),
+  () => {
+    modelLayerReady.then(() => pyodide.registerJsModule("codeact_host_tools", hostTools.module));
+    pending.splice(0).forEach(handle);
+  },
   (err) => postMessage({ type: "boot-error", message: String(err && err.stack ? err.stack : err) }),
 );

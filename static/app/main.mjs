@@ -220,6 +220,10 @@ window.codeact = {
   agent, ready: agent.ready, sandbox, timeline, settings, start, stop,
   ui: { renderEvent: onAgentEvent, timeline, settings, files, store: storeReady, history: historyReady, records },
 };
+// Embed mode: the page is the iframe of a <codeact-agent> on another site (static/embed/embed_page.mjs).
+if (new URLSearchParams(location.search).has("embed")) {
+  await (await import("../embed/embed_page.mjs")).startEmbed(window.codeact);
+}
 document.body.dataset.uiReady = "true";
 performance.mark("ui-interactive");
 

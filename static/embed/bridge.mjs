@@ -1,75 +1,108 @@
 /**
- * The widget's end of the host channel, loaded by the page in embed mode (index.html?embed=1).
+ * The widget's end of the host channel (embed mode; started by static/embed/embed_page.mjs).
  *
- * - Accepts exactly one `codeact:connect` window message, from the parent window, carrying a MessagePort; every
- *   later message must come through that port and pass checkHostMessage. Nothing from other frames is heard.
- * - Host tools: the host registers specs (its handlers stay in the host page). A call from the agent goes
- *   through the PolicyGate (deny / ask the widget's user / allow, and a per-tool rate cap) before it is posted to
- *   the host; the answer must come back within HOST_TOOL_TIMEOUT_MS.
- * - Run events are forwarded to the host; keys and storage never are (they stay on this origin).
- *
- * @example (static/app/main.mjs)  if (embedMode) (await import("../embed/bridge.mjs")).startBridge(window.codeact)
+ * - Handshake: posts `codeact:hello` to the parent window, addressed to the configured host origin (the page's
+ *   ?host= parameter, set by widget.js), and accepts exactly one `codeact:connect` back: from the parent window,
+ *   from that origin, carrying a MessagePort. Every later message must come through that port and pass
+ *   checkHostMessage; messages from any other window (the sandbox frame, another widget, a wrong origin) are
+ *   dropped and counted in `rejected`.
+ * - Host tools: the host registers specs (its handlers stay in the host page). A call from the agent goes through
+ *   the PolicyGate (deny / ask the widget's user / allow, and a per-tool rate cap) before it is posted to the
+ *   host; the answer must come back within HOST_TOOL_TIMEOUT_MS; results of unknown calls are refused.
+ * - Runs: the host starts runs (it gets their id) and stops only runs it started. Their lifecycle events go to the
+ *   host with the settings stripped; keys, storage and the history of the widget's other runs never do.
  */
 
 import { checkHostMessage, checkToolSpec, ProtocolError } from "./protocol.mjs";
 import { PolicyGate } from "./policy.mjs";
 
 export const HOST_TOOL_TIMEOUT_MS = 60_000;
+/** Events the host hears, for the runs it started (deltas are left out: the host wants steps, not keystrokes). */
+export const FORWARDED_EVENTS = new Set(["RunStarted", "StepStarted", "CodeReady", "ToolCall", "Observation",
+  "StepFinished", "FinalAnswer", "RunError", "RunFinished"]);
 
 /**
- * @param {{agent: import("../app/agent_host.mjs").AgentHandle, approve?: (call: object) => Promise<boolean>,
- *          onOptions?: (options: object) => void}} app
+ * @param {{hostOrigin: string, version: Promise<{version: string, crossOriginIsolated: boolean}>,
+ *          startRun: (task: string) => string | null, stopRun: (runId: string) => void,
+ *          onEvent: (listener: (event: object) => void) => void, builtinTools: string[],
+ *          approve: (call: {tool: string, arguments: object, origin: string}) => Promise<boolean>,
+ *          onOptions?: (options: object) => void, onTools?: (tools: object[]) => void}} app
  */
 export function startBridge(app, { win = window } = {}) {
-  const { agent } = app;
+  const { hostOrigin } = app;
   let port = null;
-  let hostOrigin = "";
   let tools = new Map();
+  const hostRuns = new Set(); // run ids the host started: it hears their events and may stop them
   const calls = new Map(); // callId -> {resolve, timer}
-  const gate = new PolicyGate({ approve: app.approve ?? (async () => false) });
+  const gate = new PolicyGate({ approve: app.approve });
+  const state = { rejected: [], get connected() { return Boolean(port); }, get tools() { return [...tools.values()]; } };
+
+  function reject(reason) {
+    state.rejected.push(reason);
+    if (state.rejected.length > 100) state.rejected.shift();
+  }
 
   function send(message) {
     port?.postMessage(message);
   }
 
-  function onConnect(event) {
-    if (port || event.source !== win.parent || event.data?.type !== "codeact:connect" || !event.ports[0]) return;
+  function onWindowMessage(event) {
+    if (event.data?.type !== "codeact:connect") return; // the sandbox frame's own messages pass here too
+    if (port) return reject("a second connect");
+    if (event.source !== win.parent) return reject("connect from a window that is not the parent");
+    if (event.origin !== hostOrigin) return reject(`connect from ${event.origin}, not ${hostOrigin}`);
+    if (!event.ports[0]) return reject("connect without a port");
     port = event.ports[0];
-    hostOrigin = event.origin;
-    win.removeEventListener("message", onConnect);
     port.onmessage = ({ data }) => onHostMessage(data);
-    if (event.data.options && typeof event.data.options === "object") app.onOptions?.(event.data.options);
-    agent.ready.then((info) => send({ type: "ready", version: info.version,
+    app.version.then((info) => send({ type: "ready", version: info.version,
       crossOriginIsolated: info.crossOriginIsolated }));
+  }
+
+  function refuse(reason, requestId = undefined) {
+    reject(reason);
+    send({ type: "error", message: `rejected: ${reason}`, ...(requestId ? { requestId } : {}) });
+  }
+
+  function settle(callId, reply) {
+    const call = calls.get(callId);
+    calls.delete(callId);
+    clearTimeout(call.timer);
+    call.resolve(reply);
   }
 
   function onHostMessage(message) {
     try {
       checkHostMessage(message);
     } catch (err) {
-      send({ type: "error", message: `rejected: ${err.message}` });
-      return;
+      const call = message?.type === "tool-result" ? calls.get(message.callId) : null;
+      if (call) settle(message.callId, { ok: false, error: { type: "ToolError", message: `the host page's answer to ${call.name} was refused: ${err.message}` } });
+      return refuse(err.message);
     }
     switch (message.type) {
-      case "register-tools":
+      case "register-tools": {
+        const clash = message.tools.find((spec) => app.builtinTools.includes(spec.name));
+        if (clash) return refuse(`tool ${clash.name} is a built-in tool's name`);
         tools = new Map(message.tools.map((spec) => [spec.name, checkToolSpec(spec)]));
-        agent.setHostTools?.([...tools.values()], hostOrigin);
+        app.onTools?.([...tools.values()]);
         break;
+      }
       case "start": {
-        const runId = agent.startRun(message.task, { ...(app.currentSettings?.() ?? {}), ...(message.settings ?? {}) });
-        send({ type: "event", event: { type: "RunStarted", run_id: runId, request_id: message.requestId ?? null } });
+        const runId = app.startRun(message.task); // with the widget's settings: the host never sets the key
+
+        if (!runId) return refuse("a run is already in progress", message.requestId);
+        hostRuns.add(runId);
+        send({ type: "started", requestId: message.requestId, runId });
         break;
       }
       case "stop":
-        if (message.runId) agent.stopRun(message.runId);
-        else app.stopCurrentRun?.();
+        if (!hostRuns.has(message.runId)) return refuse(`unknown run id ${message.runId}`);
+        app.stopRun(message.runId);
         break;
       case "tool-result": {
         const call = calls.get(message.callId);
-        if (!call) return; // unknown or late: the call already timed out
-        calls.delete(message.callId);
-        clearTimeout(call.timer);
-        call.resolve(message.ok ? { ok: true, value: message.value } : { ok: false, error: message.error });
+        if (!call) return refuse(`unknown call id ${message.callId}`); // forged, or late: the call timed out
+        settle(message.callId, message.ok ? { ok: true, value: message.value ?? null }
+          : { ok: false, error: { type: "ToolError", message: `the host page's ${call.name} failed: ${message.error}` } });
         break;
       }
       case "set-options":
@@ -79,28 +112,36 @@ export function startBridge(app, { win = window } = {}) {
   }
 
   /**
-   * Called by the agent side for every host tool call. Resolves {ok, value} or {ok: false, error}.
+   * One host tool call from the agent. Resolves {ok, value} or {ok: false, error: {type, message}}; never rejects.
    * @param {{runId: string, name: string, arguments: object}} call
    */
   async function callHostTool({ runId, name, arguments: args }) {
     const spec = tools.get(name);
-    if (!spec) return { ok: false, error: `UnknownTool: the host page has no tool named ${name}` };
+    if (!spec || !port) return { ok: false, error: { type: "UnknownTool", message: `the host page has no tool ${name}` } };
     const verdict = await gate.check(spec, args, hostOrigin);
-    if (!verdict.ok) return { ok: false, error: verdict.error };
+    if (!verdict.ok) return { ok: false, error: { type: "ToolDenied", message: verdict.error } };
     const callId = crypto.randomUUID();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         calls.delete(callId);
-        resolve({ ok: false, error: `ToolError: the host page did not answer ${name} within ${HOST_TOOL_TIMEOUT_MS} ms` });
+        resolve({ ok: false, error: { type: "ToolTimeout",
+          message: `the host page did not answer ${name} within ${HOST_TOOL_TIMEOUT_MS} ms` } });
       }, HOST_TOOL_TIMEOUT_MS);
-      calls.set(callId, { resolve, timer });
+      calls.set(callId, { resolve, timer, name });
       send({ type: "tool-call", callId, runId, name, arguments: args });
     });
   }
 
-  win.addEventListener("message", onConnect);
-  agent.onEvent((event) => send({ type: "event", event }));
-  return { callHostTool, get hostOrigin() { return hostOrigin; }, get tools() { return [...tools.values()]; } };
+  win.addEventListener("message", onWindowMessage);
+  app.onEvent((event) => {
+    if (!hostRuns.has(event?.run_id) || !FORWARDED_EVENTS.has(event.type)) return;
+    const { settings, ...shown } = event; // eslint-disable-line no-unused-vars -- never the run's settings
+    send({ type: "event", event: shown });
+  });
+  // Only now say hello: the listener above is in place for the answer. Addressed to the host origin: a page of
+  // another origin that framed the widget hears nothing.
+  win.parent.postMessage({ type: "codeact:hello" }, hostOrigin);
+  return { callHostTool, state };
 }
 
 export { ProtocolError };

@@ -4,7 +4,7 @@
  * @example
  *   const gate = new PolicyGate({ approve: async ({tool, arguments, origin}) => confirm(`${tool}?`) });
  *   const verdict = await gate.check({name: "delete_row", policy: "ask", ratePerMinute: 5}, {row: 3}, origin);
- *   if (!verdict.ok) throw new Error(verdict.error);   // "ToolDenied: ..."
+ *   if (!verdict.ok) throw new Error(verdict.error);   // a ToolDenied reason
  */
 
 export class PolicyGate {
@@ -23,11 +23,11 @@ export class PolicyGate {
    * @returns {Promise<{ok: true} | {ok: false, error: string}>}
    */
   async check(spec, args, origin = "") {
-    if (spec.policy === "deny") return { ok: false, error: `ToolDenied: ${spec.name} is denied by its policy` };
+    if (spec.policy === "deny") return { ok: false, error: `${spec.name} is denied by its policy` };
     const now = this.#now();
     const recent = (this.#recent.get(spec.name) ?? []).filter((t) => now - t < 60_000);
     if (spec.ratePerMinute && recent.length >= spec.ratePerMinute) {
-      return { ok: false, error: `ToolDenied: ${spec.name} is limited to ${spec.ratePerMinute} calls a minute` };
+      return { ok: false, error: `${spec.name} is limited to ${spec.ratePerMinute} calls a minute` };
     }
     if (spec.policy === "ask") {
       let approved = false;
@@ -36,7 +36,7 @@ export class PolicyGate {
       } catch {
         approved = false;
       }
-      if (!approved) return { ok: false, error: `ToolDenied: the user did not approve ${spec.name}` };
+      if (!approved) return { ok: false, error: `the user did not approve ${spec.name}` };
     }
     recent.push(now); // only calls that go through count against the cap
     this.#recent.set(spec.name, recent);

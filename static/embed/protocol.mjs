@@ -2,14 +2,16 @@
  * The widget channel's message shapes, checked on both ends. Shared by static/widget.js (in the host page) and
  * static/embed/bridge.mjs (in the widget's own iframe).
  *
- * Everything crosses a MessagePort created by the host page and handed to the widget iframe in the one
- * `codeact:connect` window message; nothing else is accepted afterwards, so a third frame cannot inject
- * messages. Each side still validates every message: the other side is another origin, and may be hostile.
+ * Handshake (window messages, the only ones): the widget iframe posts `codeact:hello` to its parent, addressed to
+ * the host origin named in its URL (?host=); the host answers `codeact:connect` with a MessagePort, and the widget
+ * takes it only from its parent window and only from that origin. Everything else crosses the port, so a third
+ * frame (another widget, the sandbox, an ad) cannot inject messages. Each side still validates every message: the
+ * other side is another origin, and may be hostile.
  *
- * Host -> widget: register-tools {tools: ToolSpec[]}, start {task, settings?}, stop {runId}, tool-result
- *                 {callId, ok, value | error}, set-options {options}
- * Widget -> host: ready {version, crossOriginIsolated}, event {event}, tool-call {callId, runId, name,
- *                 arguments}, error {message}
+ * Host -> widget: register-tools {tools: ToolSpec[]}, start {task, requestId}, stop {runId},
+ *                 tool-result {callId, ok, value | error}, set-options {options}
+ * Widget -> host: ready {version, crossOriginIsolated}, started {requestId, runId}, event {event},
+ *                 tool-call {callId, runId, name, arguments}, error {message}
  */
 
 export const PROTOCOL_VERSION = 1;
@@ -78,7 +80,7 @@ const HOST_MESSAGES = {
   },
   start: (m) => {
     if (typeof m.task !== "string" || !m.task.trim()) throw new ProtocolError("start needs a non-empty task");
-    if (m.settings !== undefined && !isPlainObject(m.settings)) throw new ProtocolError("settings must be an object");
+    if (typeof m.requestId !== "string") throw new ProtocolError("start needs a requestId string");
   },
   stop: (m) => {
     if (m.runId !== undefined && typeof m.runId !== "string") throw new ProtocolError("runId must be a string");
@@ -96,6 +98,11 @@ const HOST_MESSAGES = {
 const WIDGET_MESSAGES = {
   ready: (m) => {
     if (typeof m.version !== "string") throw new ProtocolError("ready needs a version");
+  },
+  started: (m) => {
+    if (typeof m.requestId !== "string" || typeof m.runId !== "string") {
+      throw new ProtocolError("started needs requestId and runId");
+    }
   },
   event: (m) => {
     if (!isPlainObject(m.event) || typeof m.event.type !== "string") throw new ProtocolError("event needs a type");

@@ -10,7 +10,8 @@
  *   forgetKey();                             // gone from both
  */
 
-const KEY_NAME = "codeact.apiKey";
+import { scoped } from "../storage_scope.mjs"; // embed mode: per widget (SECURITY-CASES 24)
+const KEY_NAME = scoped("codeact.apiKey");
 
 // Storage can throw on access (privacy modes, sandboxed documents, quota): a failure must never break the page,
 // and the key then simply lives in this page's memory until it closes.

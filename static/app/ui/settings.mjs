@@ -11,7 +11,8 @@
  */
 import { isRemembered, readKey, saveKey } from "./keys.mjs";
 
-const STORE_KEY = "codeact.settings";
+import { scoped } from "../storage_scope.mjs"; // embed mode: per widget (SECURITY-CASES 24)
+const STORE_KEY = scoped("codeact.settings");
 
 // Base URLs of the presets agent_py.models.config knows (the worker applies the same names and quirks).
 export const PRESETS = {

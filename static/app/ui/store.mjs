@@ -13,7 +13,8 @@
  */
 import { withoutKeys } from "./keys.mjs";
 
-const DB_NAME = "codeact-history";
+import { scoped } from "../storage_scope.mjs"; // embed mode: per widget (SECURITY-CASES 24)
+const DB_NAME = scoped("codeact-history");
 const DB_VERSION = 1;
 const RUNS = "runs";
 

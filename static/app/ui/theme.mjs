@@ -5,7 +5,8 @@
  * @example  setupTheme({ toggle: button, lightSheet: linkLight, darkSheet: linkDark });
  */
 
-const THEME_KEY = "codeact.theme";
+import { scoped } from "../storage_scope.mjs"; // embed mode: per widget (SECURITY-CASES 24)
+const THEME_KEY = scoped("codeact.theme");
 
 function storedTheme() {
   try {
