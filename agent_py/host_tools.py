@@ -63,9 +63,9 @@ def with_host_tools(run_id: str, builtins: list[SandboxTool], bridge: Any = None
     spec = json.loads(str(bridge.spec_json(run_id)))
     enabled = spec.get("builtins")
     tools = builtins if enabled is None else [tool for tool in builtins if tool.name in set(enabled)]
-    taken = {tool.name for tool in tools}
+    taken = {tool.name for tool in builtins}
     for host_spec in spec.get("tools") or []:
         if host_spec.get("name") in taken:
-            continue  # a host tool never shadows a built-in one: the page checks this too
+            continue  # a host tool never takes a built-in name, on or off: the page refuses it too
         tools.append(host_tool(run_id, host_spec, bridge.call))
     return tools

@@ -42,7 +42,7 @@ HOST_SCRIPT = """
     description: "Highlight the row of one tea.",
     parameters: { type: "object", properties: { tea: { type: "string" } }, required: ["tea"] },
     policy: window.HIGHLIGHT_POLICY ?? "ask",
-    ratePerMinute: 5,
+    ratePerMinute: window.HIGHLIGHT_RATE,
     handler: async ({ tea }) => {
       window.calls.push("highlight_row:" + tea);
       const row = rows().find((tr) => tr.cells[0].textContent === tea);
@@ -54,7 +54,7 @@ HOST_SCRIPT = """
 """
 
 
-def host_page(app_url: str, model_url: str, *, widgets: int = 1, policy: str = "ask") -> str:
+def host_page(app_url: str, model_url: str, *, widgets: int = 1, policy: str = "ask", rate: int = 5) -> str:
     tags = "\n".join(
         f'<codeact-agent id="{"ab"[i]}" preset="ollama" base-url="{model_url}" model="scripted-model"></codeact-agent>'
         for i in range(widgets))
@@ -62,7 +62,7 @@ def host_page(app_url: str, model_url: str, *, widgets: int = 1, policy: str = "
 <script type="module" src="{app_url}static/widget.js"></script></head><body>
 <table id="prices"><tbody><tr><td>Sencha</td><td>12.5</td></tr><tr><td>Rooibos</td><td>7.4</td></tr></tbody></table>
 {tags}
-<script>window.HIGHLIGHT_POLICY = {json.dumps(policy)};</script>
+<script>window.HIGHLIGHT_POLICY = {json.dumps(policy)}; window.HIGHLIGHT_RATE = {rate};</script>
 <script type="module">
   await customElements.whenDefined("codeact-agent");
   {HOST_SCRIPT}
@@ -73,6 +73,12 @@ def host_page(app_url: str, model_url: str, *, widgets: int = 1, policy: str = "
 @pytest.fixture(scope="module")
 def host_server() -> Iterator[HostServer]:
     with HostServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def isolated_host_server() -> Iterator[HostServer]:
+    with HostServer(isolation=True) as server:
         yield server
 
 
@@ -121,3 +127,96 @@ def test_embedded_widget_runs_with_a_host_tool(page, app_url, model_server, host
     # The model saw the host tool in its prompt, typed.
     [request] = model_server.chat_requests()
     assert "def read_prices(" in json.dumps(request.json)
+
+
+def test_a_cross_origin_isolated_host_gets_blocking_host_tools(page, app_url, model_server,
+                                                                 isolated_host_server) -> None:
+    open_host(page, isolated_host_server, app_url, model_server)
+    assert page.evaluate("crossOriginIsolated") is True
+    frame = widget_frame(page)
+    # The widget iframe (allow="cross-origin-isolated") and its opaque sandbox frame inside it are isolated too:
+    # host tools are plain blocking calls there (SharedArrayBuffer + Atomics.wait), no rewrite to awaits.
+    assert frame.evaluate("crossOriginIsolated") is True
+    assert frame.evaluate("window.codeact.ready.then((info) => info.crossOriginIsolated)") is True
+    model_server.enqueue(CHEAPEST)
+    page.evaluate("document.getElementById('a').start('Which tea is cheapest?')")
+    assert wait_for_event(page, "FinalAnswer")["value"] == "Rooibos"
+    assert page.evaluate("window.calls") == ["read_prices"]
+
+
+def _approval(page):  # noqa: ANN001, ANN202
+    dialog = widget_frame(page).locator("dialog.approval")
+    dialog.wait_for(timeout=60_000)
+    return dialog
+
+
+ASK_ROOIBOS = ("```python\ntry:\n    r = highlight_row(tea='Rooibos')\nexcept ToolDenied as e:\n"
+               "    r = 'denied: ' + str(e)\nfinal_answer(r)\n```")
+
+
+def test_ask_policy_runs_the_tool_only_after_the_widget_user_allows(page, app_url, model_server, host_server) -> None:
+    open_host(page, host_server, app_url, model_server, policy="ask")
+    model_server.enqueue(ASK_ROOIBOS)
+    page.evaluate("document.getElementById('a').start('Highlight the cheapest tea')")
+    dialog = _approval(page)
+    assert "highlight_row" in dialog.inner_text() and host_server.url in dialog.inner_text()
+    assert page.evaluate("window.calls") == []  # nothing ran before the answer
+    dialog.get_by_role("button", name="Allow").click()
+    assert wait_for_event(page, "FinalAnswer")["value"] == {"highlighted": "Rooibos"}
+    assert page.evaluate("window.calls") == ["highlight_row:Rooibos"]
+    assert page.locator("tr.highlight").inner_text().startswith("Rooibos")
+    # The step says which host tool ran, with its arguments.
+    call = wait_for_event(page, "ToolCall")
+    assert call["tool"] == "highlight_row" and call["arguments"] == {"tea": "Rooibos"} and call["ok"] is True
+
+
+def test_ask_policy_denied_by_the_user_is_a_tool_denied_in_the_sandbox(page, app_url, model_server,
+                                                                       host_server) -> None:
+    open_host(page, host_server, app_url, model_server, policy="ask")
+    model_server.enqueue(ASK_ROOIBOS)
+    page.evaluate("document.getElementById('a').start('Highlight the cheapest tea')")
+    _approval(page).get_by_role("button", name="Deny").click()
+    value = wait_for_event(page, "FinalAnswer")["value"]
+    assert value.startswith("denied: ") and "did not approve highlight_row" in value
+    assert page.evaluate("window.calls") == []
+    assert page.locator("tr.highlight").count() == 0
+
+
+def test_deny_policy_and_rate_cap(page, app_url, model_server, host_server) -> None:
+    open_host(page, host_server, app_url, model_server, policy="deny")
+    model_server.enqueue(ASK_ROOIBOS)
+    page.evaluate("document.getElementById('a').start('Highlight the cheapest tea')")
+    value = wait_for_event(page, "FinalAnswer")["value"]
+    assert value.startswith("denied: ") and "denied by its policy" in value
+    assert widget_frame(page).locator("dialog.approval").count() == 0  # deny never asks
+    assert page.evaluate("window.calls") == []
+
+
+def test_rate_cap_refuses_calls_over_the_limit(page, app_url, model_server, host_server) -> None:
+    open_host(page, host_server, app_url, model_server, policy="allow", rate=2)
+    model_server.enqueue("```python\nout = []\nfor tea in ['Sencha', 'Rooibos', 'Sencha']:\n    try:\n"
+                         "        out.append(highlight_row(tea=tea)['highlighted'])\n    except ToolDenied as e:\n"
+                         "        out.append('denied')\nfinal_answer(out)\n```")
+    page.evaluate("document.getElementById('a').start('Highlight three times')")
+    assert wait_for_event(page, "FinalAnswer")["value"] == ["Sencha", "Rooibos", "denied"]
+    assert page.evaluate("window.calls") == ["highlight_row:Sencha", "highlight_row:Rooibos"]
+
+
+def test_a_failing_host_tool_is_a_typed_tool_error(page, app_url, model_server, host_server) -> None:
+    open_host(page, host_server, app_url, model_server, policy="allow")
+    model_server.enqueue("```python\ntry:\n    highlight_row(tea='Matcha')\nexcept ToolError as e:\n"
+                         "    final_answer(type(e).__name__ + ': ' + str(e))\n```")
+    page.evaluate("document.getElementById('a').start('Highlight Matcha')")
+    value = wait_for_event(page, "FinalAnswer")["value"]
+    assert value.startswith("ToolError: ") and "no tea named Matcha" in value
+
+
+def test_the_host_stops_a_run_it_started(page, app_url, model_server, host_server) -> None:
+    open_host(page, host_server, app_url, model_server)
+    model_server.configure(chunk_chars=4, chunk_delay_s=0.2)
+    model_server.enqueue("Thinking very slowly about this. " * 40)
+    run_id = page.evaluate("document.getElementById('a').start('Take your time')")
+    wait_for_event(page, "RunStarted")
+    page.evaluate("(id) => document.getElementById('a').stop(id)", run_id)
+    finished = wait_for_event(page, "RunFinished")
+    assert finished["run_id"] == run_id and finished["status"] == "cancelled"
