@@ -18,9 +18,18 @@ const FILES = {
   glue: new URL("static/vendor/sandbox/micropython.classic.js", BASE),
   wasm: new URL("static/vendor/micropython/micropython.wasm", BASE),
   runtime: new URL("wasm_sandbox/worker_runtime.js", BASE),
-  // The Python run in each worker before model code: one source, in this order (see each file's header).
+  // The Python run in each worker before model code (see each file's header). prelude.py runs at boot; the other
+  // two are compiled when the worker is configured for a session (see preludeSource).
   prelude: ["prelude.py", "shims.py", "import_policy.py"].map((name) => new URL(`wasm_sandbox/${name}`, BASE)),
 };
+
+/**
+ * prelude.py, then the shims and the import policy as one Python string it compiles at configure time: they are
+ * per-session work, and compiling them (~5 ms) at boot would delay every worker, the cold ones included.
+ */
+function preludeSource([prelude, ...deferred]) {
+  return `${prelude}\n\n_CODEACT_DEFERRED = ${JSON.stringify(deferred.join("\n\n"))}\n`;
+}
 
 async function fetchOk(url, kind) {
   const response = await fetch(url);
@@ -36,7 +45,7 @@ export function mountSandboxFrame({ parent = document.body } = {}) {
   const files = Promise.all([
     fetchOk(FILES.glue, "text"),
     fetchOk(FILES.runtime, "text"),
-    Promise.all(FILES.prelude.map((url) => fetchOk(url, "text"))).then((parts) => parts.join("\n\n")),
+    Promise.all(FILES.prelude.map((url) => fetchOk(url, "text"))).then(preludeSource),
     fetchOk(FILES.wasm, "bytes"),
   ]);
   const frame = document.createElement("iframe");

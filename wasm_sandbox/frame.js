@@ -228,6 +228,7 @@ onmessage = ({ data }) => {
   if (data.arm) timers.set(data.arm, setTimeout(() => { timers.delete(data.arm); postMessage(data.arm); }, data.ms));
   else { clearTimeout(timers.get(data.disarm)); timers.delete(data.disarm); }
 };`;
+  const WATCHDOG_LEAD = 300; // ms: far more than the frame's timers are ever late
   let watchdog = null;
   let nextAlarm = 1;
   const alarms = new Map();
@@ -249,7 +250,7 @@ onmessage = ({ data }) => {
     }
     const id = nextAlarm++;
     alarms.set(id, onFire);
-    watchdog.postMessage({ arm: id, ms });
+    watchdog.postMessage({ arm: id, ms: Math.max(0, ms) + 1 });
     return () => {
       if (alarms.delete(id)) watchdog.postMessage({ disarm: id });
     };
@@ -280,6 +281,13 @@ onmessage = ({ data }) => {
       const deadline = started + session.options.timeoutMs;
       const onDeadline = () => {
         if (done) return;
+        // The watchdog's clock is another thread's: it can fire a hair early by this one. Never kill before time.
+        const early = deadline - performance.now();
+        if (early > 5) {
+          setTimeout(onDeadline, early);
+          return;
+        }
+        while (performance.now() < deadline) { /* < 5 ms: wait here rather than on a timer that may be late */ }
         const killedAt = performance.now();
         kill(handle);
         finish({ killed: true, killed_at: killedAt, kill_overshoot_ms: killedAt - deadline,
@@ -287,9 +295,18 @@ onmessage = ({ data }) => {
             message: `the cell ran past its ${session.options.timeoutMs} ms limit and was stopped`, traceback: [] } });
       };
       // Two clocks, the first to fire kills: this frame's timer, and the watchdog worker's, which an idle thread
-      // of its own fires on time when this (hidden, cross-origin) frame's timers are throttled or late.
+      // of its own fires on time when this (hidden, cross-origin) frame's timers are throttled or late. The
+      // watchdog is armed only for a cell still running WATCHDOG_LEAD ms before its deadline (at once for short
+      // deadlines): most cells end long before, and each message to it costs the cell's round trip ~0.1 ms.
       const timer = setTimeout(onDeadline, session.options.timeoutMs);
-      const disarm = armWatchdog(session.options.timeoutMs, onDeadline);
+      let disarmWatchdog = () => {};
+      const armLater = setTimeout(() => {
+        if (!done) disarmWatchdog = armWatchdog(deadline - performance.now(), onDeadline);
+      }, Math.max(0, session.options.timeoutMs - WATCHDOG_LEAD));
+      const disarm = () => {
+        clearTimeout(armLater);
+        disarmWatchdog();
+      };
       // A message that breaks the protocol fails this run only: the worker is replaced, the session restored.
       const failRun = (why) => {
         kill(handle);

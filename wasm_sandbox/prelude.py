@@ -126,6 +126,7 @@ del _codeact_make_runner
 def _codeact_configure(stubs, allowed_imports):
     """Once per worker, before any model code: the session's tools, then its import policy (import_policy.py)."""
     del globals()["_codeact_configure"]  # once: model code that found this namespace cannot configure again
+    exec(globals().pop("_CODEACT_DEFERRED"), globals())  # shims.py and import_policy.py (see embed.mjs)
     _codeact_install_tools(stubs)
     shims = _codeact_shims()
     _codeact_guard_imports(allowed_imports, shims)
