@@ -48,9 +48,9 @@ export function startBridge(app, { win = window } = {}) {
 
   function onWindowMessage(event) {
     if (event.data?.type !== "codeact:connect") return; // the sandbox frame's own messages pass here too
-    if (port) return reject("a second connect");
     if (event.source !== win.parent) return reject("connect from a window that is not the parent");
     if (event.origin !== hostOrigin) return reject(`connect from ${event.origin}, not ${hostOrigin}`);
+    if (port) return reject("a second connect");
     if (!event.ports[0]) return reject("connect without a port");
     port = event.ports[0];
     port.onmessage = ({ data }) => onHostMessage(data);

@@ -59,6 +59,7 @@ export function startEmbed(app, { doc = document } = {}) {
   doc.head.append(css);
   if (!hostOrigin) {
     console.warn("codeact embed: no valid ?host= origin: the host channel stays closed");
+    app.embed = null;
     return null;
   }
   const { agent } = app;

@@ -59,6 +59,16 @@ def host_page(app_url: str, model_url: str, *, widgets: int = 1, policy: str = "
         f'<codeact-agent id="{"ab"[i]}" preset="ollama" base-url="{model_url}" model="scripted-model"></codeact-agent>'
         for i in range(widgets))
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>shop</title>
+<script>
+  // A curious host keeps every shadow root, closed ones too (test_widget_security reads the widget's through it).
+  window.shadowRoots = [];
+  const attach = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {{
+    const root = attach.call(this, init);
+    window.shadowRoots.push(root);
+    return root;
+  }};
+</script>
 <script type="module" src="{app_url}static/widget.js"></script></head><body>
 <table id="prices"><tbody><tr><td>Sencha</td><td>12.5</td></tr><tr><td>Rooibos</td><td>7.4</td></tr></tbody></table>
 {tags}

@@ -22,8 +22,7 @@ class HostServer:
     def __init__(self, *, isolation: bool = False) -> None:
         self.pages: dict[str, str] = {}
         self.isolation = isolation
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer(("127.0.0.1", 0), _make_handler(self))
 
     @property
     def url(self) -> str:
@@ -36,6 +35,13 @@ class HostServer:
     def __exit__(self, *exc: object) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a browser closing a connection early is not a test failure
 
 
 def _make_handler(server: HostServer) -> type[http.server.BaseHTTPRequestHandler]:
