@@ -37,3 +37,8 @@ export function askApproval({ tool, arguments: args, origin }) {
     dialog.showModal();
   });
 }
+
+/** Close every open approval as denied (the run that asked has ended). */
+export function dismissApprovals(root = document) {
+  for (const dialog of root.querySelectorAll("dialog.approval[open]")) dialog.close("deny");
+}

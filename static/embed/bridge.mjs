@@ -33,6 +33,7 @@ export function startBridge(app, { win = window } = {}) {
   let port = null;
   let tools = new Map();
   const hostRuns = new Set(); // run ids the host started: it hears their events and may stop them
+  const endedRuns = new Set();
   const calls = new Map(); // callId -> {resolve, timer}
   const gate = new PolicyGate({ approve: app.approve });
   const state = { rejected: [], get connected() { return Boolean(port); }, get tools() { return [...tools.values()]; } };
@@ -120,6 +121,8 @@ export function startBridge(app, { win = window } = {}) {
     if (!spec || !port) return { ok: false, error: { type: "UnknownTool", message: `the host page has no tool ${name}` } };
     const verdict = await gate.check(spec, args, hostOrigin);
     if (!verdict.ok) return { ok: false, error: { type: "ToolDenied", message: verdict.error } };
+    // An approval can outlive its run (stopped while the dialog was open): a dead run's call never reaches the host.
+    if (endedRuns.has(runId)) return { ok: false, error: { type: "ToolDenied", message: `run ${runId} has ended` } };
     const callId = crypto.randomUUID();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -134,6 +137,7 @@ export function startBridge(app, { win = window } = {}) {
 
   win.addEventListener("message", onWindowMessage);
   app.onEvent((event) => {
+    if (event?.type === "RunFinished") endedRuns.add(event.run_id);
     if (!hostRuns.has(event?.run_id) || !FORWARDED_EVENTS.has(event.type)) return;
     const { settings, ...shown } = event; // eslint-disable-line no-unused-vars -- never the run's settings
     send({ type: "event", event: shown });

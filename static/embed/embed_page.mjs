@@ -12,7 +12,7 @@
  */
 
 import { startBridge } from "./bridge.mjs";
-import { askApproval } from "./approval.mjs";
+import { askApproval, dismissApprovals } from "./approval.mjs";
 import { PRESETS } from "../app/ui/settings.mjs";
 
 /** The built-in tools a host can turn off (agent_py.session.display_tools). */
@@ -93,6 +93,9 @@ export function startEmbed(app, { doc = document } = {}) {
     },
   });
 
+  agent.onEvent((event) => {
+    if (event?.type === "RunFinished") dismissApprovals(doc); // one run at a time: its questions go with it
+  });
   agent.worker.addEventListener("message", async ({ data }) => {
     if (data?.type !== "host-tool-call") return;
     const reply = await bridge.callHostTool(data);

@@ -230,3 +230,15 @@ def test_the_host_stops_a_run_it_started(page, app_url, model_server, host_serve
     page.evaluate("(id) => document.getElementById('a').stop(id)", run_id)
     finished = wait_for_event(page, "RunFinished")
     assert finished["run_id"] == run_id and finished["status"] == "cancelled"
+
+
+def test_stopping_a_run_while_it_waits_for_approval_never_calls_the_tool(page, app_url, model_server,
+                                                                       host_server) -> None:
+    open_host(page, host_server, app_url, model_server, policy="ask")
+    model_server.enqueue(ASK_ROOIBOS)
+    run_id = page.evaluate("document.getElementById('a').start('Highlight the cheapest tea')")
+    dialog = _approval(page)
+    page.evaluate("(id) => document.getElementById('a').stop(id)", run_id)
+    assert wait_for_event(page, "RunFinished")["status"] == "cancelled"
+    dialog.wait_for(state="detached")  # the question went with its run
+    assert page.evaluate("window.calls") == []

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_widget import host_page, open_host, wait_for_event, widget_frame
 from tests.servers.host_server import HostServer
@@ -250,17 +251,28 @@ def test_with_third_party_storage_blocked_the_widget_keeps_state_in_memory(page,
     assert "sk-widget-secret" not in json.dumps(page.evaluate("window.events"))
 
 
-def test_the_example_host_page_embeds_the_widget_with_two_tools(page, app_url, host_server) -> None:
+def test_the_example_host_page_embeds_the_widget_with_two_tools(page, app_url, model_server, host_server) -> None:
+    """examples/widget-host.html as shipped, its widget.js and model pointed at the loopback servers: the agent reads
+    the table, the user approves the highlight in the widget, the page's log shows the run."""
     from codeact_host.paths import REPO_ROOT
 
     html = (REPO_ROOT / "examples" / "widget-host.html").read_text()
-    assert html.count("../static/widget.js") == 1
-    host_server.pages["/example.html"] = html.replace("../static/widget.js", f"{app_url}static/widget.js")
+    assert html.count("../static/widget.js") == 1 and html.count('model="qwen2.5-coder:7b"') == 1
+    host_server.pages["/example.html"] = html.replace("../static/widget.js", f"{app_url}static/widget.js").replace(
+        'model="qwen2.5-coder:7b"', f'model="scripted-model" base-url="{model_server.url}"')
     page.goto(host_server.url + "/example.html")
     widget = widget_frame(page)
     widget.wait_for_function("window.codeact?.embed?.bridge.connected === true", timeout=60_000)
     assert sorted(t["name"] for t in widget.evaluate("window.codeact.embed.bridge.tools")) == [
         "highlight_row", "read_prices"]
+    page.wait_for_function("document.getElementById('agent').ready.then(() => true)", timeout=120_000)
+    model_server.enqueue("```python\nrows = read_prices()\nbest = min(rows, key=lambda r: r['price_eur'] / r['grams'])"
+                         "\nhighlight_row(tea=best['tea'])\nfinal_answer(best['tea'])\n```")
+    page.get_by_role("button", name="Which tea is cheapest per gram?").click()
+    widget.locator("dialog.approval").get_by_role("button", name="Allow").click()
+    expect(page.locator("#log")).to_contain_text('answer: "Rooibos"', timeout=60_000)
+    expect(page.locator("tr.highlight")).to_contain_text("Rooibos")
+    expect(page.locator("#log")).to_contain_text('highlight_row({"tea":"Rooibos"}) ok')
 
 
 def test_options_reach_the_widget_settings_and_tools(page, app_url, model_server, host_server) -> None:
