@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -40,13 +39,14 @@ def test_without_the_bridge_the_tools_are_unchanged() -> None:
     assert with_host_tools("r1", list(BUILTINS)) == BUILTINS  # CPython: no codeact_host_tools module
 
 
-def test_host_tools_are_typed_and_call_the_page_with_the_run_id() -> None:
+@pytest.mark.anyio
+async def test_host_tools_are_typed_and_call_the_page_with_the_run_id() -> None:
     bridge = FakeBridge([HIGHLIGHT], None, {"ok": True, "value": {"highlighted": "Assam"}})
     tools = with_host_tools("r1", list(BUILTINS), bridge)
     assert [t.name for t in tools] == ["show_table", "show_chart", "highlight_row"]
     tool = tools[-1]
     assert tool.signature() == "highlight_row(tea: str) -> Any"
-    assert asyncio.run(tool.call({"tea": "Assam"})) == {"highlighted": "Assam"}
+    assert await tool.call({"tea": "Assam"}) == {"highlighted": "Assam"}
     assert bridge.calls == [("r1", "highlight_row", {"tea": "Assam"})]
 
 
@@ -59,10 +59,11 @@ def test_builtins_left_on_by_the_page_and_no_shadowing() -> None:
 @pytest.mark.parametrize(("kind", "expected"), [("ToolDenied", ToolDenied), ("ToolTimeout", ToolTimeout),
                                                 ("UnknownTool", UnknownTool), ("ToolError", ToolError),
                                                 ("SystemExit", ToolError), (None, ToolError)])
-def test_errors_come_back_typed(kind: str | None, expected: type[ToolError]) -> None:
+@pytest.mark.anyio
+async def test_errors_come_back_typed(kind: str | None, expected: type[ToolError]) -> None:
     bridge = FakeBridge([HIGHLIGHT], None, {"ok": False, "error": {"type": kind, "message": "no"}})
     tool = with_host_tools("r1", [], bridge)[0]
     with pytest.raises(ToolError) as caught:
-        asyncio.run(tool.call({"tea": "Assam"}))
+        await tool.call({"tea": "Assam"})
     assert type(caught.value) is expected
     assert str(caught.value) == "no"
