@@ -18,17 +18,17 @@ const FILES = {
   glue: new URL("static/vendor/sandbox/micropython.classic.js", BASE),
   wasm: new URL("static/vendor/micropython/micropython.wasm", BASE),
   runtime: new URL("wasm_sandbox/worker_runtime.js", BASE),
-  // The Python run in each worker before model code (see each file's header). prelude.py runs at boot; the other
-  // two are compiled when the worker is configured for a session (see preludeSource).
-  prelude: ["prelude.py", "shims.py", "import_policy.py"].map((name) => new URL(`wasm_sandbox/${name}`, BASE)),
+  // The Python run in each worker before model code (see each file's header and preludeSource).
+  prelude: ["prelude.py", "import_policy.py", "shims.py"].map((name) => new URL(`wasm_sandbox/${name}`, BASE)),
 };
 
 /**
- * prelude.py, then the shims and the import policy as one Python string it compiles at configure time: they are
- * per-session work, and compiling them (~5 ms) at boot would delay every worker, the cold ones included.
+ * prelude.py, with the other two as Python strings it compiles later: the import policy when the worker is
+ * configured for a session, the shims on the first `import math` / `import re`. Compiling them at boot (~5 ms,
+ * more on a worker whose wasm is not yet optimised) would delay every worker, spares included.
  */
-function preludeSource([prelude, ...deferred]) {
-  return `${prelude}\n\n_CODEACT_DEFERRED = ${JSON.stringify(deferred.join("\n\n"))}\n`;
+function preludeSource([prelude, policy, shims]) {
+  return `${prelude}\n\n_CODEACT_POLICY = ${JSON.stringify(policy)}\n_CODEACT_SHIMS = ${JSON.stringify(shims)}\n`;
 }
 
 async function fetchOk(url, kind) {

@@ -2,7 +2,7 @@
 # sandbox by an import hook that model code cannot take out. Installed once per worker, at configure time, from the
 # session's `allowedImports` option (RunSettings.sandbox.allowed_imports):
 #     ""            MicroPython's own modules (built in or frozen into this build), except __main__ (the runner)
-#     "*"           any module, files in /workspace included (no policy; the shims are still served)
+#     "*"           any module, files in /workspace included (no policy; the math and re shims are still served)
 #     "json, re"    only these (and their submodules), plus what they import themselves (below); any other import
 #                   raises ImportError naming the policy
 #
@@ -40,9 +40,19 @@ _CODEACT_DEPENDS = {
 }
 
 
-def _codeact_guard_imports(spec, shims):
+def _codeact_guard_imports(spec, shims_source):
     import builtins
     import sys
+
+    shims = {}  # "math" / "re" -> stand-in (shims.py, compiled on first need, in a namespace of its own)
+    shim_factories = {}
+
+    def shim(top):
+        if top not in shims:
+            if not shim_factories:
+                exec(shims_source, shim_factories)
+            shims[top] = shim_factories["_codeact_%s_shim" % top](real_import(top))
+        return shims[top]
 
     real_import = builtins.__import__
     own = frozenset(_CODEACT_OWN_MODULES)
@@ -125,8 +135,8 @@ def _codeact_guard_imports(spec, shims):
             refuse(name if not level else top)
         if top == "builtins" and not level:
             return builtins_view
-        if top in shims and not level and "." not in name:
-            return shims[top]
+        if top in ("math", "re") and not level and "." not in name:
+            return shim(top)
         return real_import(name, globals, locals, fromlist, level)
 
     builtins.__import__ = guarded_import

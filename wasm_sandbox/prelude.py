@@ -123,12 +123,53 @@ _codeact_run, _codeact_install_tools = _codeact_make_runner()
 del _codeact_make_runner
 
 
+# sorted() as CPython's: stable (MicroPython's is a quicksort). list.sort() stays unstable: a built-in type's method.
+def _codeact_stable_sorted(native_sorted):
+    plain = (int, float, str, bytes, bool)
+
+    class Ranked:
+        # A key and its first-seen index; compares with `<` only, as CPython's sort does.
+        __slots__ = ("key", "index", "reverse")
+
+        def __init__(self, key, index, reverse):
+            self.key, self.index, self.reverse = key, index, reverse
+
+        def __lt__(self, other):
+            a, b = (other.key, self.key) if self.reverse else (self.key, other.key)
+            if a < b:
+                return True
+            if b < a:
+                return False
+            return self.index < other.index
+
+    def is_plain(key):
+        return type(key) in plain or (type(key) is tuple and all(type(k) in plain for k in key))
+
+    def sorted(iterable, key=None, reverse=False):
+        items = list(iterable)
+        keys = items if key is None else [key(item) for item in items]
+        reverse = bool(reverse)
+        if all(is_plain(k) for k in keys):
+            # Fast path: (key, index) tuples sort natively; ties keep their first-seen order, reversed or not.
+            ranked = [(k, -i) if reverse else (k, i) for i, k in enumerate(keys)]
+            order = native_sorted(range(len(items)), key=lambda i: ranked[i], reverse=reverse)
+        else:
+            # Other keys (objects with only __lt__): MicroPython's tuple comparison would ask them for __gt__.
+            ranked = [Ranked(k, i, reverse) for i, k in enumerate(keys)]
+            order = native_sorted(range(len(items)), key=lambda i: ranked[i])
+        return [items[i] for i in order]
+
+    return sorted
+
+
 def _codeact_configure(stubs, allowed_imports):
     """Once per worker, before any model code: the session's tools, then its import policy (import_policy.py)."""
     del globals()["_codeact_configure"]  # once: model code that found this namespace cannot configure again
-    exec(globals().pop("_CODEACT_DEFERRED"), globals())  # shims.py and import_policy.py (see embed.mjs)
+    exec(globals().pop("_CODEACT_POLICY"), globals())  # import_policy.py (see embed.mjs)
     _codeact_install_tools(stubs)
-    shims = _codeact_shims()
-    _codeact_guard_imports(allowed_imports, shims)
-    for name in ("_codeact_shims", "_codeact_guard_imports", "_codeact_install_tools"):
+    import builtins
+
+    builtins.sorted = _codeact_stable_sorted(builtins.sorted)
+    _codeact_guard_imports(allowed_imports, globals().pop("_CODEACT_SHIMS"))
+    for name in ("_codeact_guard_imports", "_codeact_install_tools"):
         globals().pop(name, None)

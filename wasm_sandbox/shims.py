@@ -1,51 +1,14 @@
-# Appended to the prelude (see embed.mjs): where MicroPython 1.27 lacks what CPython has and the gap can be closed
-# exactly, close it. tests/browser/test_sandbox_faithfulness.py checks each against CPython's output; what cannot be
+# Compiled in the sandbox on the first `import math` or `import re` (import_policy.py calls _codeact_math_shim or
+# _codeact_re_shim with the real module; see embed.mjs): where
+# MicroPython 1.27 lacks what CPython has and the gap can be closed exactly, close it (a stable sorted() is in
+# prelude.py). tests/browser/test_sandbox_faithfulness.py checks each against CPython's output; what cannot be
 # closed (dict order, str methods, list.sort stability, ...) is named in the system prompt (agent_py/prompts.py).
 #
-#   sorted()      stable, as in CPython (MicroPython's is a quicksort); list.sort() stays unstable (a type's method)
 #   math          + gcd, lcm, isqrt, comb, perm, prod (exact integer functions)
 #   re            + findall, finditer, split, escape at module level; Pattern.findall/finditer; match.groups()
 #
 # The modules are taken as arguments and held in closures, never in this file's globals: a function's __globals__
 # leads model code to the prelude's namespace, which must hold no module object (see import_policy.py).
-
-
-def _codeact_stable_sorted(native_sorted):
-    plain = (int, float, str, bytes, bool)
-
-    class Ranked:
-        # A key and its first-seen index; compares with `<` only, as CPython's sort does.
-        __slots__ = ("key", "index", "reverse")
-
-        def __init__(self, key, index, reverse):
-            self.key, self.index, self.reverse = key, index, reverse
-
-        def __lt__(self, other):
-            a, b = (other.key, self.key) if self.reverse else (self.key, other.key)
-            if a < b:
-                return True
-            if b < a:
-                return False
-            return self.index < other.index
-
-    def is_plain(key):
-        return type(key) in plain or (type(key) is tuple and all(type(k) in plain for k in key))
-
-    def sorted(iterable, key=None, reverse=False):
-        items = list(iterable)
-        keys = items if key is None else [key(item) for item in items]
-        reverse = bool(reverse)
-        if all(is_plain(k) for k in keys):
-            # Fast path: (key, index) tuples sort natively; ties keep their first-seen order, reversed or not.
-            ranked = [(k, -i) if reverse else (k, i) for i, k in enumerate(keys)]
-            order = native_sorted(range(len(items)), key=lambda i: ranked[i], reverse=reverse)
-        else:
-            # Other keys (objects with only __lt__): MicroPython's tuple comparison would ask them for __gt__.
-            ranked = [Ranked(k, i, reverse) for i, k in enumerate(keys)]
-            order = native_sorted(range(len(items)), key=lambda i: ranked[i])
-        return [items[i] for i in order]
-
-    return sorted
 
 
 def _codeact_module_view(name, base, extra):
@@ -326,13 +289,3 @@ def _codeact_re_shim(re):
     return _codeact_module_view("re", re, {
         "compile": compile, "search": search, "match": match, "sub": sub, "split": split, "findall": findall,
         "finditer": finditer, "escape": escape, "Pattern": Pattern, "Match": Match})
-
-
-def _codeact_shims():
-    """{module name: stand-in} for the import hook; installs the stable sorted() in builtins."""
-    import builtins
-    import math
-    import re
-
-    builtins.sorted = _codeact_stable_sorted(builtins.sorted)
-    return {"math": _codeact_math_shim(math), "re": _codeact_re_shim(re)}
