@@ -22,10 +22,12 @@ import json
 from typing import Any
 
 from agent_py.errors import ToolDenied, ToolError, ToolTimeout, UnknownTool
+from agent_py.log import get_logger
 from agent_py.sandbox_tools import SandboxTool
 
 __all__ = ["with_host_tools", "host_tool", "ERRORS"]
 
+log = get_logger("agent")
 # Error types the widget page may report; anything else is a plain ToolError (the host is not trusted to pick).
 ERRORS: dict[str, type[ToolError]] = {"ToolDenied": ToolDenied, "ToolTimeout": ToolTimeout,
                                       "UnknownTool": UnknownTool, "ToolError": ToolError}
@@ -67,5 +69,8 @@ def with_host_tools(run_id: str, builtins: list[SandboxTool], bridge: Any = None
     for host_spec in spec.get("tools") or []:
         if host_spec.get("name") in taken:
             continue  # a host tool never takes a built-in name, on or off: the page refuses it too
-        tools.append(host_tool(run_id, host_spec, bridge.call))
+        try:
+            tools.append(host_tool(run_id, host_spec, bridge.call))
+        except (ToolError, KeyError, TypeError) as err:  # the page checks names; one bad spec must not end the run
+            log.warn("host tool skipped", tool=str(host_spec.get("name")), error=str(err))
     return tools

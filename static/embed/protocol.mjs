@@ -18,7 +18,12 @@ export const PROTOCOL_VERSION = 1;
 /** A message bigger than this (as JSON) is refused: tool results are data for a model, not bulk transfer. */
 export const MAX_MESSAGE_BYTES = 1_000_000;
 export const MAX_TOOLS = 64;
-const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/; // a public Python identifier (agent_py.sandbox_tools.SandboxTool)
+// Python keywords and the names the sandbox itself defines: a host tool by one of these would break every cell.
+const RESERVED = new Set(["False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+  "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is",
+  "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "final_answer",
+  "print", "ToolError", "UnknownTool", "ToolArgumentError", "ToolResultError", "ToolDenied"]);
 const POLICIES = new Set(["allow", "ask", "deny"]);
 
 export class ProtocolError extends Error {
@@ -49,6 +54,7 @@ export function checkToolSpec(spec) {
   if (typeof name !== "string" || !NAME.test(name)) {
     throw new ProtocolError(`tool name ${JSON.stringify(name)} must be a Python identifier (letters, digits, _)`);
   }
+  if (RESERVED.has(name)) throw new ProtocolError(`tool name ${name} is reserved (a Python keyword or sandbox name)`);
   if (typeof description !== "string" || description.length > 4000) {
     throw new ProtocolError(`tool ${name}: description must be a string of at most 4000 characters`);
   }

@@ -70,6 +70,8 @@ def test_forged_host_messages_are_refused(page, app_url, host_server) -> None:
         ({"type": "register-tools", "tools": [{"name": "drop table"}]}, "must be a Python identifier"),
         ({"type": "register-tools", "tools": [{"name": "t", "policy": "sometimes"}]}, "policy must be allow, ask"),
         ({"type": "register-tools", "tools": [{"name": "show_table"}]}, "show_table is a built-in tool's name"),
+        ({"type": "register-tools", "tools": [{"name": "final_answer"}]}, "final_answer is reserved"),
+        ({"type": "register-tools", "tools": [{"name": "_hidden"}]}, "must be a Python identifier"),
         ({"type": "register-tools", "tools": [{"name": "big", "description": "x" * 3000,
                                                 "parameters": {"type": "object", "padding": "y" * 1_100_000}}]},
          "over the 1000000-byte limit"),
@@ -275,10 +277,11 @@ def test_the_example_host_page_embeds_the_widget_with_two_tools(page, app_url, m
     expect(page.locator("#log")).to_contain_text('highlight_row({"tea":"Rooibos"}) ok')
 
 
-def test_options_reach_the_widget_settings_and_tools(page, app_url, model_server, host_server) -> None:
+def test_options_reach_the_widget_settings_tools_and_task(page, app_url, model_server, host_server) -> None:
     html = host_page(app_url, model_server.url).replace(
-        'model="scripted-model"', 'model="scripted-coder" theme="dark" tools="show_table"', 1)
+        'model="scripted-model"', 'model="scripted-coder" theme="dark" tools="show_table" task="Count the teas"', 1)
     host_server.pages["/opts.html"] = html
+    model_server.enqueue("```python\nfinal_answer(len(read_prices()))\n```")
     page.goto(host_server.url + "/opts.html")
     widget = widget_frame(page)
     widget.wait_for_function("window.codeact?.embed?.bridge.connected === true", timeout=60_000)
@@ -287,3 +290,7 @@ def test_options_reach_the_widget_settings_and_tools(page, app_url, model_server
     assert current["preset"] == "ollama" and current["baseUrl"] == model_server.url
     assert widget.evaluate("document.documentElement.dataset.theme") == "dark"
     assert widget.evaluate("window.codeact.embed.builtins()") == ["show_table"]
+    # `task` starts once the agent is ready, with the model the attributes chose.
+    assert wait_for_event(page, "FinalAnswer", timeout=120_000)["value"] == 2
+    [request] = model_server.chat_requests()
+    assert request.json["model"] == "scripted-coder"

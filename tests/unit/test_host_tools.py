@@ -67,3 +67,9 @@ async def test_errors_come_back_typed(kind: str | None, expected: type[ToolError
         await tool.call({"tea": "Assam"})
     assert type(caught.value) is expected
     assert str(caught.value) == "no"
+
+
+def test_a_spec_the_sandbox_cannot_take_is_skipped_not_fatal() -> None:
+    bridge = FakeBridge([{"name": "_private"}, {"name": "class"}, {"description": "no name"}, HIGHLIGHT], None,
+                        {"ok": True, "value": None})
+    assert [t.name for t in with_host_tools("r1", [], bridge)] == ["highlight_row"]
