@@ -52,7 +52,16 @@ export class CodeActAgentElement extends HTMLElement {
   });
 
   connectedCallback() {
-    if (this.#frame) return;
+    if (this.#frame) {
+      // Moved in the DOM: the iframe reloads, and says hello again on a fresh channel.
+      this.#port?.close();
+      this.#port = null;
+      this.ready = new Promise((resolve) => {
+        this.#readyResolve = resolve;
+      });
+      window.addEventListener("message", this.#onWindowMessage);
+      return;
+    }
     instances += 1;
     const shadow = this.attachShadow({ mode: "closed" });
     const style = document.createElement("style");

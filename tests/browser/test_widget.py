@@ -242,3 +242,12 @@ def test_stopping_a_run_while_it_waits_for_approval_never_calls_the_tool(page, a
     assert wait_for_event(page, "RunFinished")["status"] == "cancelled"
     dialog.wait_for(state="detached")  # the question went with its run
     assert page.evaluate("window.calls") == []
+
+
+def test_a_widget_moved_in_the_page_reconnects_with_its_tools(page, app_url, model_server, host_server) -> None:
+    open_host(page, host_server, app_url, model_server)
+    page.evaluate("document.body.append(document.getElementById('a'))")  # the iframe reloads
+    page.wait_for_function("document.getElementById('a').ready.then(() => true)", timeout=120_000)
+    model_server.enqueue("```python\nfinal_answer(len(read_prices()))\n```")
+    page.evaluate("document.getElementById('a').start('How many teas?')")
+    assert wait_for_event(page, "FinalAnswer")["value"] == 2
