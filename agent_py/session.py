@@ -104,6 +104,11 @@ async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: 
         emit(data)
 
     tools = with_host_tools(run_id, display_tools(emit, run_id, lambda: current_step["n"]))  # embed mode
+    if settings.demo in ("two_sandboxes", "planner"):  # several sandboxes or agents: agent_py/team.py
+        from agent_py.team_session import run_team_demo
+
+        return await run_team_demo(run_id, task, settings, limits=Limits.from_settings(settings.limits),
+                                   tools=tools, emit=emit, on_step=lambda n: current_step.__setitem__("n", n))
     sandbox = await BrowserSandbox.create(
         f"run-{run_id}", tools=tools, timeout_ms=settings.sandbox.timeout_ms,
         memory_mb=settings.sandbox.memory_mb, output_limit=settings.sandbox.output_limit,

@@ -145,7 +145,7 @@ export function createTimeline(container, { prices = () => null } = {}) {
   }
 
   function updateHead(card, number) {
-    const parts = [`Step ${number}`];
+    const parts = [card.meta.agent ? `Step ${number} · ${card.meta.agent}` : `Step ${number}`];
     if (card.meta.model_ms) parts.push(`model ${formatMs(card.meta.model_ms)}`);
     if (card.meta.exec_ms !== undefined) parts.push(`run ${formatMs(card.meta.exec_ms)}`);
     const usage = describeUsage(card.meta.usage, costOf(card.meta.usage, prices()));
@@ -279,11 +279,20 @@ export function createTimeline(container, { prices = () => null } = {}) {
     },
   };
 
+  /** A team run (agent_py/team.py): each event names its agent; the step's card says which agent did it. */
+  function labelAgent(card, event) {
+    if (card.meta.agent === event.agent) return;
+    card.meta.agent = event.agent;
+    card.section.dataset.agent = event.agent;
+    updateHead(card, event.step);
+  }
+
   /** Render one agent event into its run's article; events of unknown runs or types are ignored. */
   function render(event) {
     const run = runs.get(event?.run_id);
     if (!run) return;
     try {
+      if (event.agent && event.step > 0) labelAgent(step(run, event.step), event);
       handlers[event.type]?.(run, event);
     } catch (err) {
       // One malformed event must not take the whole timeline down: show it, keep rendering the rest.
