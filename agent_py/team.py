@@ -116,7 +116,7 @@ class TeamForwarder:
 def _merge(records: list[tuple[str, Any]], final: Any) -> Any:
     """The last phase's record carrying every phase's steps, renumbered and labelled by agent."""
     steps = []
-    for agent, record in records:
+    for _agent, record in records:
         for step in record.steps:
             step.step = len(steps) + 1
             steps.append(step)
