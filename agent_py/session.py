@@ -104,18 +104,14 @@ async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: 
         emit(data)
 
     tools = with_host_tools(run_id, display_tools(emit, run_id, lambda: current_step["n"]))  # embed mode
+    limits = Limits.from_settings(settings.limits)
     if settings.demo in ("two_sandboxes", "planner"):  # several sandboxes or agents: agent_py/team.py
         from agent_py.team_session import run_team_demo
 
-        return await run_team_demo(run_id, task, settings, limits=Limits.from_settings(settings.limits),
+        return await run_team_demo(run_id, task, settings, limits=limits,
                                    tools=tools, emit=emit, on_step=lambda n: current_step.__setitem__("n", n))
-    sandbox = await BrowserSandbox.create(
-        f"run-{run_id}", tools=tools, timeout_ms=settings.sandbox.timeout_ms,
-        memory_mb=settings.sandbox.memory_mb, output_limit=settings.sandbox.output_limit,
-        allowed_imports=settings.sandbox.allowed_imports,
-    )
+    sandbox = await BrowserSandbox.create(f"run-{run_id}", tools=tools, **settings.sandbox.create_options())
     model = _model_for(settings)
-    limits = Limits.from_settings(settings.limits)
     agent = Agent(model, sandbox, limits=limits, output_limit=settings.sandbox.output_limit)
     try:
         record = RunRecord.from_dict(resume) if resume else None

@@ -91,6 +91,12 @@ class SandboxSettings:
             allowed_imports=_module_list(data, "allowedImports"),
         )
 
+    def create_options(self) -> dict[str, Any]:
+        """The keyword arguments of BrowserSandbox.create: every sandbox of a run (team runs have several) gets
+        the same limits and import policy from this one place."""
+        return {"timeout_ms": self.timeout_ms, "memory_mb": self.memory_mb, "output_limit": self.output_limit,
+                "allowed_imports": self.allowed_imports}
+
 
 @dataclass(slots=True)
 class RunSettings:

@@ -27,9 +27,7 @@ async def run_team_demo(run_id: str, task: str, settings: RunSettings, *, limits
     trace = demo_trace(str(settings.demo))
 
     async def make_sandbox(name: str, box_tools: list[SandboxTool]) -> Any:
-        return await BrowserSandbox.create(name, tools=box_tools, timeout_ms=settings.sandbox.timeout_ms,
-                                           memory_mb=settings.sandbox.memory_mb,
-                                           output_limit=settings.sandbox.output_limit)
+        return await BrowserSandbox.create(name, tools=box_tools, **settings.sandbox.create_options())
 
     def make_agent(model: Any, sandbox: Any, *, system_extra: str = "") -> Any:
         return Agent(model, sandbox, limits=limits, system_extra=system_extra,
