@@ -54,6 +54,7 @@ export function mountSandboxFrame({ parent = document.body } = {}) {
   frame.setAttribute("aria-hidden", "true");
   frame.tabIndex = -1;
   frame.title = "code sandbox";
+  frame.name = "codeact-sandbox"; // how tests and devtools find it: a srcdoc frame's URL is about:srcdoc
   frame.style.cssText = "position:absolute;width:0;height:0;border:0;visibility:hidden";
   const channel = new MessageChannel();
   const ready = new Promise((resolve, reject) => {
@@ -71,8 +72,12 @@ export function mountSandboxFrame({ parent = document.body } = {}) {
     };
     window.addEventListener("message", onLoaded);
     files.catch(reject);
+    // The frame's document goes in as srcdoc, fetched by the page: Chromium does not route the navigation of a
+    // sandboxed iframe without allow-same-origin through the service worker, so `frame.src` fails offline, while
+    // this fetch is served from its cache. The frame keeps its opaque origin and its meta CSP (pinned by hash); an
+    // about:srcdoc document inherits the page's policy container, COEP included, so isolation is unchanged.
+    fetchOk(FILES.frame, "text").then((html) => { frame.srcdoc = html; }, reject);
   });
-  frame.src = FILES.frame.href;
   parent.append(frame);
   return { port: channel.port1, ready, frame };
 }

@@ -98,9 +98,6 @@ def test_the_page_and_python_work_offline_after_one_visit(page, app_url) -> None
     assert page.locator("dialog#settings").is_visible()
 
 
-@pytest.mark.xfail(strict=True, reason="Chromium does not route a sandboxed iframe's navigation (no "
-                   "allow-same-origin) through the service worker, so wasm_sandbox's frame.html cannot load offline "
-                   "until embed.mjs loads it as srcdoc (docs/ARCHITECTURE.md, 'Offline')")
 def test_a_recorded_demo_runs_offline_after_one_visit(page, app_url) -> None:
     _first_visit(page, app_url)
     page.context.set_offline(True)

@@ -112,7 +112,7 @@ def test_forged_messages_from_the_sandbox_frame_are_ignored(page, app_url, model
     open_host(page, host_server, app_url, model_server)
     widget = widget_frame(page)
     widget.wait_for_function("window.codeact.embed.bridge.connected")
-    sandbox = next(f for f in page.frames if f.parent_frame == widget and "sandbox" in f.url)
+    sandbox = next(f for f in page.frames if f.parent_frame == widget and f.name == "codeact-sandbox")
     # As if model code had escaped into the sandbox frame's JS: it can reach its parent (the widget) and the top
     # window (the host), and tries the handshake and the protocol on both.
     sandbox.evaluate("""() => {
@@ -149,8 +149,8 @@ def test_two_widgets_share_no_tools_sandboxes_memories_or_keys(storage_page, app
         f"codeact.apiKey@embed:{host_server.url}#1"]
     assert b.evaluate("window.codeact.settings.current().apiKey") == ""
     # Sandboxes: each widget has its own opaque sandbox frame.
-    assert len([f for f in page.frames if f.parent_frame == a and "sandbox" in f.url]) == 1
-    assert len([f for f in page.frames if f.parent_frame == b and "sandbox" in f.url]) == 1
+    assert len([f for f in page.frames if f.parent_frame == a and f.name == "codeact-sandbox"]) == 1
+    assert len([f for f in page.frames if f.parent_frame == b and f.name == "codeact-sandbox"]) == 1
     # Memories: a name defined by widget a's run does not exist in widget b's; b has none of a's host tools.
     model_server.enqueue("```python\nsecret_total = 41 + 1\nfinal_answer(secret_total)\n```")
     page.evaluate("document.getElementById('a').start('Remember 42')")
