@@ -21,7 +21,8 @@
     │   ├── UnknownTool
     │   ├── ToolArgumentError           arguments do not match the tool's JSON Schema
     │   ├── ToolResultError             the implementation returned something that is not JSON
-    │   ├── ToolDenied                  the tool's policy (or the user) refused the call
+    │   ├── ToolDenied                  the tool's policy, a hook's veto (or the user) refused the call
+    │   ├── ToolCallLimitExceeded       the step made more tool calls than Limits.max_tool_calls_per_step
     │   ├── ToolTimeout                 a tool server (MCP, gateway, web page) did not answer in time
     │   ├── ToolConnectError            a tool server could not be reached
     │   │   └── ToolCorsError           the browser refused a tool server's answer (CORS); .fix says how
@@ -62,6 +63,7 @@ __all__ = [
     "ToolArgumentError",
     "ToolResultError",
     "ToolDenied",
+    "ToolCallLimitExceeded",
     "ToolTimeout",
     "ToolConnectError",
     "ToolCorsError",
@@ -200,6 +202,10 @@ class ToolResultError(ToolError):
 
 class ToolDenied(ToolError):
     pass
+
+
+class ToolCallLimitExceeded(ToolError):
+    """Fields: tool, limit (the per-step cap that was passed)."""
 
 
 # Tool servers (agent_py.toolkit): MCP servers, HTTP gateways, web pages. Fields: tool, url, status, code, fix.

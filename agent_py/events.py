@@ -12,7 +12,7 @@ from typing import Any
 
 __all__ = [
     "Event", "RunStarted", "StepStarted", "ModelDelta", "ReasoningDelta", "CodeReady", "ExecutionStarted",
-    "Observation", "ToolCall", "FinalAnswer", "UsageUpdate", "StepFinished", "RunError", "RunFinished",
+    "Observation", "ToolCall", "Vetoed", "FinalAnswer", "UsageUpdate", "StepFinished", "RunError", "RunFinished",
 ]
 
 
@@ -77,6 +77,16 @@ class ToolCall(Event):
     arguments: dict[str, Any] | None = None
     ok: bool = True
     error: str = ""
+
+
+@dataclass(kw_only=True)
+class Vetoed(Event):
+    """A hook refused a step's code (`target` "code") or a tool call (`target` "tool", `tool` its name)."""
+
+    target: str
+    hook: str
+    reason: str
+    tool: str = ""
 
 
 @dataclass(kw_only=True)

@@ -12,6 +12,8 @@ Error policy (the one place it is decided, in `_classify`):
   bad settings (ConfigError), and any bug of ours.
 - Cancellation (Stop) marks the running step "interrupted", the run "cancelled", emits RunFinished, re-raises.
 - Guardrails (steps, wall clock, tokens, cost, stagnation) end the run "stopped" with a best-effort summary.
+- Hooks (agent_py.hooks) see every event; a veto of a step's code or of a tool call is an observation (and a
+  Vetoed event) and the run goes on. Tool calls pass the agent's ToolGate: hooks, then the per-step cap.
 """
 
 from __future__ import annotations
@@ -38,13 +40,16 @@ from agent_py.events import (
     StepStarted,
     ToolCall,
     UsageUpdate,
+    Vetoed,
 )
 from agent_py.guardrails import Guard, Limits, StopReason
+from agent_py.hooks import Veto, first_veto, notify
 from agent_py.log import get_logger
 from agent_py.memory import ActionStep, RunRecord, build_messages
 from agent_py.parsing import extract_code, strip_reasoning
 from agent_py.prompts import new_nonce, render_observation, system_prompt, truncate_middle
 from agent_py.sandbox_api import ExecResult
+from agent_py.sandbox_tools import ToolGate
 
 __all__ = ["Agent"]
 
@@ -82,6 +87,15 @@ class Agent:
         self._nonce = new_nonce()
         self._failures = 0
         self._messages: dict[int, tuple[list[dict[str, str]], int]] = {}  # step -> its messages, built once
+        # The one gate every tool call of this agent's sandbox passes: the same hook list, the per-step cap.
+        self.tool_gate = ToolGate(self.hooks, self.limits.max_tool_calls_per_step)
+        use_gate = getattr(sandbox, "use_tool_gate", None)
+        if use_gate is not None:
+            use_gate(self.tool_gate)
+
+    def register_hook(self, hook: Any) -> None:
+        """Add a hook (see agent_py.hooks); it sees later events and may veto later code and tool calls."""
+        self.hooks.append(hook)
 
     # --- events ---------------------------------------------------------------------------------------------
 
@@ -90,12 +104,8 @@ class Agent:
             result = self._sink(event)
             if asyncio.iscoroutine(result):
                 await result
-        for hook in self.hooks:
-            on_event = getattr(hook, "on_event", None)
-            if on_event:
-                result = on_event(event)
-                if asyncio.iscoroutine(result):
-                    await result
+        if self.hooks:
+            await notify(self.hooks, event)
 
     # --- the run --------------------------------------------------------------------------------------------
 
@@ -107,9 +117,11 @@ class Agent:
         resumed = resume is not None
         if resumed:
             for step in record.steps:
-                if step.status == "running":
+                # "running": the loop was cut there; "interrupted": the page found it cut (a reload, a closed tab).
+                if step.status in ("running", "interrupted"):
                     step.status = "interrupted"
                     step.observation = step.observation or INTERRUPTED_NOTE
+                    step.is_final = False  # its final_answer(), if any, was never delivered
             record.status = "running"
         self._nonce = new_nonce()
         self._failures = 0
@@ -173,14 +185,6 @@ class Agent:
     async def _step(self, record: RunRecord, step: ActionStep, system: str, guard: Guard) -> bool:
         """One step; True when the run is finished (final answer)."""
         run_id = record.run_id
-        for hook in self.hooks:
-            veto = getattr(hook, "before_step", None)
-            reason = await veto(record, step) if veto else None
-            if reason:
-                step.observation = f"The step was not run: {reason}"
-                step.status = "failed"
-                await self._finish(record, "stopped", StopReason.CANCELLED, summary=step.observation)
-                return True
         messages = build_messages(system, record, budget_tokens=self.context_budget, cache=self._messages)
         response = await self._call_model(record, step, messages)
         text, reasoning = strip_reasoning(response.text)
@@ -197,6 +201,9 @@ class Agent:
         step.code = parsed.code
         await self._emit(CodeReady(run_id=run_id, step=step.step, code=parsed.code, thought=parsed.thought,
                                    notes=parsed.notes))
+        veto = await first_veto(self.hooks, "before_code", step.step, parsed.code) if self.hooks else None
+        if veto is not None:
+            return await self._vetoed_code(record, step, veto, guard)
         await self._emit(ExecutionStarted(run_id=run_id, step=step.step, sandbox=getattr(self.sandbox, "name", "")))
         raw = await self.sandbox.run(parsed.code)
         result = raw if isinstance(raw, ExecResult) else ExecResult.from_dict(raw)
@@ -206,6 +213,10 @@ class Agent:
             await self._emit(ToolCall(run_id=run_id, step=step.step, tool=str(call.get("tool", "")),
                                       arguments=call.get("arguments"), ok=call.get("ok", True) is not False,
                                       error=str(call.get("error", ""))))
+            vetoed = call.get("vetoed")
+            if isinstance(vetoed, dict):
+                await self._emit(Vetoed(run_id=run_id, step=step.step, target="tool", tool=str(call.get("tool", "")),
+                                        hook=str(vetoed.get("hook", "")), reason=str(vetoed.get("reason", ""))))
         step.error = ({"type": result.error.type, "message": result.error.message,
                        "traceback": result.error.traceback} if result.error else None)
         self._failures = self._failures + 1 if result.error else 0
@@ -219,6 +230,19 @@ class Agent:
             step.final_value = result.final_value
         return await self._close_step(record, step, stdout=result.stdout, duration=result.duration_ms,
                                       restored=result.restored)
+
+    async def _vetoed_code(self, record: RunRecord, step: ActionStep, veto: Veto, guard: Guard) -> bool:
+        """The code did not run: the model reads why (typed) and the run goes on; the same veto again and again is
+        stagnation, so a model that keeps writing refused code is stopped by the guardrail."""
+        await self._emit(Vetoed(run_id=record.run_id, step=step.step, target="code", hook=veto.hook,
+                                reason=veto.reason))
+        step.error = {"type": "Vetoed", "message": f"hook {veto.hook} refused this code: {veto.reason}"}
+        step.observation = (f"Vetoed: hook {veto.hook} refused to run this step's code: {veto.reason}\n"
+                            "The code did NOT run and nothing it would have done happened. Take another approach "
+                            "that avoids what was refused, or answer with final_answer() if you can.")
+        self._failures += 1
+        guard.note_step(step.code, step.error)
+        return await self._close_step(record, step, stdout="")
 
     async def _close_step(self, record: RunRecord, step: ActionStep, *, stdout: str, duration: float = 0.0,
                           restored: bool = False) -> bool:

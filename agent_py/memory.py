@@ -103,6 +103,10 @@ def _digest(step: ActionStep) -> str:
     return f"Step {step.step}: ran\n{code}\n-> {outcome}"
 
 
+def _reply(step: ActionStep) -> str:
+    return step.model_output or "(no reply: the step was interrupted before the model answered)"
+
+
 def build_messages(system: str, record: RunRecord, *, budget_tokens: int = 24_000, keep_last: int = 4,
                    cache: dict[int, tuple[list[dict[str, str]], int]] | None = None) -> list[dict[str, str]]:
     """System, task, then each finished step as assistant + observation; old steps digested past the budget.
@@ -117,7 +121,8 @@ def build_messages(system: str, record: RunRecord, *, budget_tokens: int = 24_00
     for step in steps:
         entry = cache.get(step.step) if cache is not None else None
         if entry is None:
-            pair = [{"role": "assistant", "content": step.model_output}, {"role": "user", "content": step.observation}]
+            # A step cut before the model's reply arrived still goes in (so the model knows), never as an empty turn.
+            pair = [{"role": "assistant", "content": _reply(step)}, {"role": "user", "content": step.observation}]
             entry = (pair, estimate_tokens(step.model_output) + estimate_tokens(step.observation))
             if cache is not None:
                 cache[step.step] = entry
@@ -134,6 +139,6 @@ def build_messages(system: str, record: RunRecord, *, budget_tokens: int = 24_00
         digest = "[... older steps omitted ...]\n" + digest[-room:]
     messages.append({"role": "user", "content": digest})
     for step in recent:
-        messages.append({"role": "assistant", "content": step.model_output})
+        messages.append({"role": "assistant", "content": _reply(step)})
         messages.append({"role": "user", "content": step.observation})
     return messages

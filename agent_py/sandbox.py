@@ -6,8 +6,9 @@
 
 Only importable in Pyodide: it drives wasm_sandbox/client.mjs, which the agent worker registers as the JS module
 `codeact_sandbox` once the page has handed it the iframe's port. Tool calls from sandboxed code come back here:
-the arguments are checked against the tool's schema, the implementation runs in this worker, and the reply goes
-back as JSON. On a page that is not cross-origin isolated, cells are rewritten so tool calls are awaited.
+every call goes through sandbox_tools.dispatch_tool_call (schema check, hooks' vetoes, the per-step cap), the
+implementation runs in this worker, and the reply goes back as JSON. On a page that is not cross-origin isolated,
+cells are rewritten so tool calls are awaited.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from agent_py.errors import AgentError, SandboxCrashed, SandboxIsolationError, ToolError
+from agent_py.errors import SandboxCrashed, SandboxIsolationError
 from agent_py.log import get_logger
 from agent_py.sandbox_rewrite import names_bound_by, rewrite_cell
-from agent_py.sandbox_tools import SandboxTool, check_arguments, encode_result, tool_stubs, tools_listing
+from agent_py.sandbox_tools import SandboxTool, ToolGate, dispatch_tool_call, tool_stubs, tools_listing
 
 __all__ = ["BrowserSandbox", "sandbox_client", "probe"]
 
@@ -45,17 +46,13 @@ def _to_py(value: Any) -> Any:
     return json.loads(js.JSON.stringify(value))
 
 
-def _error_reply(err: BaseException) -> str:
-    kind = type(err).__name__ if isinstance(err, AgentError) else "ToolError"
-    message = err.message if isinstance(err, AgentError) else f"{type(err).__name__}: {err}"
-    return json.dumps({"ok": False, "error": {"type": kind, "message": message}})
-
-
 class BrowserSandbox:
     def __init__(self, name: str, session: Any, tools: list[SandboxTool], *, is_async: bool) -> None:
         self.name = name
         self._session = session
         self._tools = tools
+        self._by_name = {tool.name: tool for tool in tools}
+        self.tool_gate = getattr(self, "tool_gate", None) or ToolGate()
         self.is_async = is_async
         self.tool_calls: list[dict[str, Any]] = []
         self._async_names = {tool.name for tool in tools}
@@ -100,25 +97,24 @@ class BrowserSandbox:
         return box
 
     def _make_impl(self, tool: SandboxTool):  # noqa: ANN202 - returns the async callback JS calls
+        # Blocking (Atomics) and awaited calls both arrive here, and both go through the one gate.
         async def impl(args_json: str) -> str:
-            record: dict[str, Any] = {"tool": tool.name}
-            try:
-                arguments = check_arguments(tool, json.loads(args_json))
-                record["arguments"] = arguments
-                reply = encode_result(tool, await tool.call(arguments))
-                record["ok"] = True
-            except (ToolError, Exception) as err:  # noqa: BLE001 - every failure becomes the model's observation
-                record.update(ok=False, error=f"{type(err).__name__}: {err}")
-                reply = _error_reply(err)
-            self.tool_calls.append(record)
+            reply, record = await dispatch_tool_call(self._by_name, tool.name, args_json, self.tool_gate)
+            if record is not None:
+                self.tool_calls.append(record)
             return reply
 
         return impl
+
+    def use_tool_gate(self, gate: ToolGate) -> None:
+        """The agent's hooks and per-step cap for every later tool call (agent_py.loop.Agent calls this)."""
+        self.tool_gate = gate
 
     async def run(self, code: str) -> dict[str, Any]:
         """One cell. Returns the sandbox's result dict: stdout, stderr, error, final, final_value, duration_ms,
         restored, restore_note, truncated, tool_calls. Timeouts and memory kills are results, not raises."""
         self.tool_calls = []
+        self.tool_gate.new_step()
         source, is_async = code, False
         if self.is_async:
             rewritten, async_names = rewrite_cell(code, self._async_names)

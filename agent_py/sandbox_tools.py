@@ -14,9 +14,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent_py.errors import ToolArgumentError, ToolError, ToolResultError
+from agent_py.errors import (
+    AgentError,
+    ToolArgumentError,
+    ToolCallLimitExceeded,
+    ToolDenied,
+    ToolError,
+    ToolResultError,
+    UnknownTool,
+)
+from agent_py.hooks import first_veto
 
-__all__ = ["SandboxTool", "tool_stubs", "tools_listing", "check_arguments", "encode_result"]
+__all__ = ["SandboxTool", "ToolGate", "tool_stubs", "tools_listing", "check_arguments", "encode_result",
+           "error_reply", "dispatch_tool_call"]
 
 _PY_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "array": "list",
              "object": "dict", "null": "None"}
@@ -165,3 +175,63 @@ def encode_result(tool: SandboxTool, value: Any) -> str:
         raise ToolResultError(f"{tool.name} returned a structure with a cycle", tool=tool.name) from None
     except ToolResultError as err:
         raise ToolResultError(f"{tool.name}: {err.message}", tool=tool.name) from None
+
+
+def error_reply(err: BaseException) -> str:
+    """The reply that makes the sandbox raise `err`'s class (any non-agent error arrives as ToolError)."""
+    kind = type(err).__name__ if isinstance(err, AgentError) else "ToolError"
+    message = err.message if isinstance(err, AgentError) else f"{type(err).__name__}: {err}"
+    return json.dumps({"ok": False, "error": {"type": kind, "message": message}})
+
+
+@dataclass
+class ToolGate:
+    """What every tool call passes before its implementation: the hooks that may veto it and the per-step cap.
+    The agent owns one (Agent.tool_gate) and hands it to its sandbox; `new_step()` restarts the count."""
+
+    hooks: list[Any] = field(default_factory=list)
+    max_calls_per_step: int | None = 50
+    calls: int = 0
+
+    def new_step(self) -> None:
+        self.calls = 0
+
+
+async def dispatch_tool_call(tools: dict[str, SandboxTool], name: str, args_json: str,
+                             gate: ToolGate) -> tuple[str, dict[str, Any] | None]:
+    """The one path from sandboxed code to a tool, whether the cell blocked on the call (Atomics) or awaited it:
+    arguments checked -> before_tool hooks -> per-step cap -> implementation -> JSON-checked result.
+
+    Returns the reply the sandbox decodes ({ok, value} or {ok: false, error: {type, message}}, raised there as the
+    same-named ToolError class) and the record of the call for the step (None for calls past the cap after the
+    first one, so a runaway loop cannot grow the step without bound)."""
+    record: dict[str, Any] = {"tool": name}
+    try:
+        tool = tools.get(name)
+        if tool is None:
+            raise UnknownTool(f"no tool named {name}; tools: {', '.join(sorted(tools)) or '(none)'}", tool=name)
+        arguments = check_arguments(tool, json.loads(args_json))
+        record["arguments"] = arguments
+        veto = await first_veto(gate.hooks, "before_tool", name, arguments)
+        if veto is not None:
+            record["vetoed"] = {"hook": veto.hook, "reason": veto.reason}
+            raise ToolDenied(f"{name} was vetoed by hook {veto.hook}: {veto.reason}", tool=name, hook=veto.hook)
+        gate.calls += 1
+        cap = gate.max_calls_per_step
+        if cap is not None and gate.calls > cap:
+            err = ToolCallLimitExceeded(f"{name}: more than {cap} tool calls in one step; the call was not made. "
+                                        "Do fewer calls per step (batch the work, or go on in the next step)",
+                                        tool=name, limit=cap)
+            if gate.calls > cap + 1:
+                return error_reply(err), None
+            raise err
+        reply = encode_result(tool, await tool.call(arguments))
+        record["ok"] = True
+    except json.JSONDecodeError as err:
+        bad = ToolArgumentError(f"{name}: the arguments were not JSON ({err.msg})", tool=name)
+        record.update(ok=False, error=f"ToolArgumentError: {bad.message}")
+        return error_reply(bad), record
+    except Exception as err:  # noqa: BLE001 - every failure becomes the model's observation, typed
+        record.update(ok=False, error=f"{type(err).__name__}: {err}")
+        return error_reply(err), record
+    return reply, record

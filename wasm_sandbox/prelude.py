@@ -39,12 +39,16 @@ def _codeact_make_runner():
     class ToolDenied(ToolError):
         pass
 
+    class ToolCallLimitExceeded(ToolError):
+        pass
+
     _TOOL_ERRORS = {
         "ToolError": ToolError,
         "UnknownTool": UnknownTool,
         "ToolArgumentError": ToolArgumentError,
         "ToolResultError": ToolResultError,
         "ToolDenied": ToolDenied,
+        "ToolCallLimitExceeded": ToolCallLimitExceeded,
     }
 
     class _FinalAnswerSignal(BaseException):

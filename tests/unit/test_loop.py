@@ -157,3 +157,40 @@ async def test_a_200_step_run_keeps_the_prompt_bounded() -> None:
     sizes = [sum(len(m["content"]) for m in request) for request in model.requests[:200]]
     assert max(sizes) < 6000 * 4 * 1.5
     assert max(sizes[150:]) <= max(sizes[50:100]) * 1.2  # no growth once the budget is reached
+
+
+async def test_resume_of_a_step_the_page_marked_interrupted_tells_the_model_and_runs_no_tool_twice() -> None:
+    # What the page sends after a reload (static/app/ui/run_locks.mjs): the cut step, status "interrupted".
+    from agent_py.sandbox_tools import SandboxTool
+
+    sent: list[str] = []
+
+    async def send_email(args):  # noqa: ANN001, ANN202
+        sent.append(args["to"])
+        return "sent"
+
+    tool = SandboxTool("send_email", "Send.", send_email,
+                       {"type": "object", "properties": {"to": {"type": "string"}}, "required": ["to"]})
+    resume = RunRecord.from_dict({"run_id": "r1", "task": "the task", "status": "running", "steps": [
+        ActionStep(step=1, model_output=code("x = 1"), code="x = 1", observation="ok", status="done").to_dict(),
+        {"step": 2, "model_output": code("send_email(to='a@example.com')"), "code": "send_email(to='a@example.com')",
+         "status": "interrupted"},
+        {"step": 3, "status": "interrupted"},  # cut while the model was still answering
+    ]})
+    model = ScriptedModel([code("final_answer('resumed')")])
+    sandbox = FakeSandbox(tools=[tool])
+    record = await Agent(model, sandbox).run("the task", resume=resume)
+    assert sent == [] and sandbox.runs == ["final_answer('resumed')"]
+    assert [s.status for s in record.steps] == ["done", "interrupted", "interrupted", "done"]
+    sent_to_model = model.requests[0]
+    notes = [m["content"] for m in sent_to_model if "interrupted before it finished" in m["content"]]
+    assert len(notes) == 2  # both cut steps are marked in the memory the model reads
+    assert any("send_email(to='a@example.com')" in m["content"] for m in sent_to_model if m["role"] == "assistant")
+    assert all(m["content"] for m in sent_to_model)  # no empty turn for the step cut before the reply
+    assert record.steps[3].step == 4 and record.final_answer == "resumed"
+
+
+async def test_agent_hands_its_tool_gate_to_the_sandbox_with_the_step_cap() -> None:
+    sandbox = FakeSandbox()
+    agent = Agent(ScriptedModel([]), sandbox, limits=Limits(max_tool_calls_per_step=7))
+    assert sandbox.tool_gate is agent.tool_gate and agent.tool_gate.max_calls_per_step == 7

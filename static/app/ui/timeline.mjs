@@ -18,6 +18,7 @@ const STATUS_WORDS = {
   stopped: "Stopped",
   failed: "Failed",
   cancelled: "Stopped by you",
+  interrupted: "Interrupted",
 };
 const REASON_WORDS = {
   max_steps: "the step limit was reached",
@@ -27,6 +28,7 @@ const REASON_WORDS = {
   stagnation: "the agent kept repeating itself",
   cancelled: "you stopped it",
   error: "an error ended it",
+  page_closed: "the page was reloaded or closed while it ran; Continue it from History",
 };
 // Errors in clear words first; the exact type and message follow for whoever needs them.
 const ERROR_WORDS = {
@@ -45,6 +47,9 @@ const ERROR_WORDS = {
   ContextOverflowError: "The conversation no longer fits the model's context window.",
   ConfigError: "A setting is missing or wrong.",
   ToolError: "A tool call failed.",
+  ToolDenied: "A tool call was refused.",
+  ToolCallLimitExceeded: "The step made more tool calls than one step may.",
+  Vetoed: "A hook refused to run this code.",
 };
 
 function el(tag, className, text) {
@@ -222,6 +227,26 @@ export function createTimeline(container, { prices = () => null } = {}) {
       const line = el("p", `tool-call${event.ok ? "" : " failed"}`,
         `${event.tool}(${shown})${event.ok ? "" : ` → ${event.error}`}`);
       card.section.insertBefore(line, card.output ?? null);
+    },
+    // A hook refused the step's code or one tool call (agent_py/hooks.py): one clear line in the card.
+    Vetoed(run, event) {
+      const card = step(run, event.step);
+      const what = event.target === "tool" ? `the call to ${event.tool}` : "this code";
+      const line = el("p", "vetoed", `Vetoed by ${event.hook}: ${what} did not run. ${event.reason}`);
+      line.setAttribute("role", "note");
+      line.dataset.target = event.target;
+      card.section.append(line);
+      if (event.target === "code") card.section.dataset.state = "vetoed";
+    },
+    // Page-side (static/app/ui/run_locks.mjs): the tab running this step went away before it finished.
+    StepInterrupted(run, event) {
+      const card = step(run, event.step);
+      card.stream.remove();
+      card.section.dataset.state = "interrupted";
+      const line = el("p", "interrupted", "Interrupted: the page was reloaded or closed while this step ran; its "
+        + "code may or may not have run. Continuing the run tells the agent so; nothing is run again.");
+      line.setAttribute("role", "note");
+      card.section.append(line);
     },
     Observation(run, event) {
       const card = step(run, event.step);
