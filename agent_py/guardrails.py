@@ -33,7 +33,8 @@ class Limits:
     @classmethod
     def from_settings(cls, settings: Any) -> Limits:
         return cls(max_steps=settings.max_steps, max_wall_clock_s=settings.max_wall_clock_s,
-                   max_tokens=settings.max_tokens, max_cost=settings.max_cost)
+                   max_tokens=settings.max_tokens, max_cost=settings.max_cost,
+                   max_tool_calls_per_step=getattr(settings, "max_tool_calls_per_step", 50))
 
 
 def _normalize(code: str) -> str:

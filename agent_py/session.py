@@ -17,7 +17,7 @@ from agent_py.log import get_logger
 from agent_py.sandbox_tools import SandboxTool
 from agent_py.settings import RunSettings
 
-__all__ = ["run_session", "demo_trace", "DEMOS", "display_tools"]
+__all__ = ["run_session", "run_hooks", "demo_trace", "DEMOS", "display_tools"]
 
 log = get_logger("agent")
 Emit = Callable[[dict[str, Any]], None]
@@ -74,6 +74,16 @@ def display_tools(emit: Emit, run_id: str, step: Callable[[], int]) -> list[Sand
     ]
 
 
+def run_hooks(settings: RunSettings) -> list[Any]:
+    """The hooks of a page run: the event log (at debug level, off by default) and the user's denied tools."""
+    from agent_py.hooks import DenyTools, EventLogger
+
+    hooks: list[Any] = [EventLogger()]
+    if settings.deny_tools:
+        hooks.append(DenyTools(settings.deny_tools, "the user turned this tool off for this run"))
+    return hooks
+
+
 def _model_for(settings: RunSettings) -> Any:
     if settings.demo:
         from agent_py.replay import ReplayModel
@@ -112,7 +122,8 @@ async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: 
                                    tools=tools, emit=emit, on_step=lambda n: current_step.__setitem__("n", n))
     sandbox = await BrowserSandbox.create(f"run-{run_id}", tools=tools, **settings.sandbox.create_options())
     model = _model_for(settings)
-    agent = Agent(model, sandbox, limits=limits, output_limit=settings.sandbox.output_limit)
+    agent = Agent(model, sandbox, limits=limits, output_limit=settings.sandbox.output_limit,
+                  hooks=run_hooks(settings))
     try:
         record = RunRecord.from_dict(resume) if resume else None
         return await agent.run(task, run_id=run_id, resume=record, on_event=forward)

@@ -46,6 +46,7 @@ class LimitSettings:
     max_wall_clock_s: float = 300.0
     max_tokens: int | None = None
     max_cost: float | None = None
+    max_tool_calls_per_step: int = 50
 
     @classmethod
     def from_page(cls, data: dict[str, Any]) -> LimitSettings:
@@ -54,6 +55,7 @@ class LimitSettings:
             max_wall_clock_s=_number(data, "maxWallClockS", 300.0, minimum=1),
             max_tokens=_number(data, "maxTokens", None, minimum=1, integer=True),
             max_cost=_number(data, "maxCost", None, minimum=0),
+            max_tool_calls_per_step=_number(data, "maxToolCallsPerStep", 50, minimum=1, integer=True),
         )
 
 
@@ -107,6 +109,7 @@ class RunSettings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     demo: str | None = None
+    deny_tools: list[str] = field(default_factory=list)  # tools a DenyTools hook vetoes (agent_py/hooks.py)
 
     @classmethod
     def from_page(cls, data: dict[str, Any]) -> RunSettings:
@@ -124,8 +127,12 @@ class RunSettings:
             max_tokens=_number(data, "maxTokens", None, minimum=1, integer=True),
             seed=_number(data, "seed", None, minimum=0, integer=True),
         )
+        deny_tools = data.get("denyTools") or []
+        if not isinstance(deny_tools, list) or not all(isinstance(name, str) for name in deny_tools):
+            raise ConfigError("setting 'denyTools' must be a list of tool names", field="denyTools")
         model = None if demo else _model_config(data)
-        return cls(model=model, generation=generation, limits=limits, sandbox=sandbox, demo=demo)
+        return cls(model=model, generation=generation, limits=limits, sandbox=sandbox, demo=demo,
+                   deny_tools=deny_tools)
 
 
 def _model_config(data: dict[str, Any]) -> Any:

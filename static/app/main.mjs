@@ -16,6 +16,7 @@ import { setupTheme } from "./ui/theme.mjs";
 import { openStore } from "./ui/store.mjs";
 import { applyEvent, newRunRecord, toResume } from "./ui/run_record.mjs";
 import { createHistory } from "./ui/history.mjs";
+import { holdRunLock, watchAbandonedRuns } from "./ui/run_locks.mjs";
 import { createFiles } from "./ui/files.mjs";
 import { enableOffline, WORKER_RESOURCES_PY } from "./ui/offline.mjs";
 
@@ -79,15 +80,29 @@ const records = new Map(); // run id -> record of a run this page is showing liv
 const saveTimers = new Map();
 const URGENT = new Set(["RunStarted", "StepFinished", "FinalAnswer", "RunFinished", "RunError"]);
 
+const runLocks = new Map(); // run id -> release(): this tab runs it (ui/run_locks.mjs; freed if the tab goes)
+
+function saveNow(runId) {
+  clearTimeout(saveTimers.get(runId));
+  saveTimers.delete(runId);
+  const record = records.get(runId);
+  return record ? storeReady.then((store) => store.saveRun(record)) : Promise.resolve();
+}
+
 function scheduleSave(runId, urgent) {
   clearTimeout(saveTimers.get(runId));
   // Deltas arrive by the hundred: save after a pause, but at once when a step or the run ends.
-  saveTimers.set(runId, setTimeout(async () => {
-    saveTimers.delete(runId);
-    const record = records.get(runId);
-    if (record) await (await storeReady).saveRun(record);
-  }, urgent ? 0 : 500));
+  saveTimers.set(runId, setTimeout(() => saveNow(runId), urgent ? 0 : 500));
 }
+
+// Leaving (reload, close, tab switch on mobile): write what the debounce still holds, so the steps survive.
+function flushSaves() {
+  for (const runId of [...saveTimers.keys()]) saveNow(runId);
+}
+addEventListener("pagehide", flushSaves);
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "hidden") flushSaves();
+});
 
 let currentRun = null;
 function setRunning(runId) {
@@ -108,6 +123,11 @@ function onAgentEvent(event) {
     records.set(runId, newRunRecord({ id: runId, task: event.task, settings: event.settings, recorded }));
     if (!timeline.runs.has(runId)) timeline.startRun(runId, event.task, { recorded });
     $("welcome").hidden = true;
+  }
+  if (event.type === "RunStarted" && !runLocks.has(runId)) runLocks.set(runId, holdRunLock(runId));
+  if (event.type === "RunFinished") {
+    runLocks.get(runId)?.();
+    runLocks.delete(runId);
   }
   records.set(runId, applyEvent(records.get(runId), event));
   timeline.render(event);
@@ -178,6 +198,26 @@ function continueRun(record) {
   showStored(record, "continued");
   return start(record.task, { resume: record });
 }
+
+/** A run cut off by a reload or a closed tab: shown with its finished steps, the cut one marked, and Continue. */
+function showInterrupted(record) {
+  notice(`“${record.title || record.task}” was interrupted when the page closed; its finished steps are kept.`);
+  if (currentRun || timeline.runs.size) return; // never replace what the user is looking at
+  showStored(record, "interrupted");
+  const run = timeline.runs.get(record.id);
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "secondary";
+  button.dataset.action = "continue";
+  button.textContent = "Continue this run";
+  button.addEventListener("click", async () => {
+    const latest = (await (await storeReady).getRun(record.id)) ?? record;
+    continueRun(latest);
+  });
+  run?.status.append(" ", button);
+}
+
+storeReady.then((store) => watchAbandonedRuns(store, { onInterrupted: showInterrupted, isLocal: (id) => runLocks.has(id) }));
 
 const historyReady = storeReady.then((store) => createHistory({
   dialog: $("history"), store, onOpen: (r) => showStored(r, "from history"), onReplay: replay,

@@ -244,3 +244,19 @@ async def test_dispatch_checks_arguments_before_asking_hooks() -> None:
     assert json.loads(reply)["error"]["type"] == "ToolArgumentError"
     reply, record = await dispatch_tool_call(tools, "lookup", json.dumps({"q": "tea"}), gate)
     assert json.loads(reply) == {"ok": True, "value": "TEA"} and asked == ["lookup"] and gate.calls == 1
+
+
+def test_page_settings_give_the_run_its_deny_hook_and_tool_call_cap() -> None:
+    from agent_py.errors import ConfigError
+    from agent_py.session import run_hooks
+    from agent_py.settings import RunSettings
+
+    settings = RunSettings.from_page({"demo": "compute", "denyTools": ["show_table"],
+                                      "limits": {"maxToolCallsPerStep": 4}})
+    hooks = run_hooks(settings)
+    assert [type(h).__name__ for h in hooks] == ["EventLogger", "DenyTools"]
+    assert hooks[1].before_tool("show_table", {}) is not None and hooks[1].before_tool("show_chart", {}) is None
+    assert Limits.from_settings(settings.limits).max_tool_calls_per_step == 4
+    assert [type(h).__name__ for h in run_hooks(RunSettings.from_page({"demo": "compute"}))] == ["EventLogger"]
+    with pytest.raises(ConfigError, match="denyTools"):
+        RunSettings.from_page({"demo": "compute", "denyTools": "show_table"})

@@ -70,6 +70,35 @@ export function applyEvent(record, event) {
 }
 
 /**
+ * The record of a run whose tab went away mid-step (static/app/ui/run_locks.mjs): the finished steps as they were,
+ * the cut step rebuilt from its events (what the model wrote, the code, the tool calls already made) with status
+ * "interrupted", and the run "interrupted". Continuing it sends that step to the loop, which tells the model its
+ * code may or may not have run; nothing of it runs again.
+ * @param {object} record @returns {object}
+ */
+export function interruptedRecord(record) {
+  const done = new Set((record.steps ?? []).map((s) => s.step));
+  const started = record.events.filter((e) => e.type === "StepStarted").map((e) => e.step);
+  const cut = started.filter((n) => !done.has(n)).at(-1);
+  let next = record;
+  if (cut !== undefined) {
+    const of = (type) => record.events.filter((e) => e.step === cut && e.type === type);
+    const code = of("CodeReady").at(-1);
+    const step = {
+      step: cut, status: "interrupted", observation: "",
+      model_output: of("ModelDelta").map((e) => e.text).join(""),
+      reasoning: of("ReasoningDelta").map((e) => e.text).join(""),
+      code: code?.code ?? "",
+      tool_calls: of("ToolCall").map(({ tool, arguments: args, ok, error }) => ({ tool, arguments: args, ok, error })),
+    };
+    next = { ...next, steps: [...next.steps, step].sort((a, b) => a.step - b.step) };
+    next = applyEvent(next, { type: "StepInterrupted", run_id: record.id, step: cut, ts: Date.now() / 1000 });
+  }
+  return applyEvent(next, { type: "RunFinished", run_id: record.id, step: cut ?? record.steps.length,
+    ts: Date.now() / 1000, status: "interrupted", stop_reason: "page_closed", steps: next.steps.length, summary: "" });
+}
+
+/**
  * The record in agent_py.memory.RunRecord's shape, for {type: "start-run", resume}. A run that was still
  * "running" when the page closed is resumed as it was; the loop marks its open step interrupted.
  * @param {object} record @returns {object}
