@@ -1,76 +1,54 @@
-"""The loop's own cost per step, without the model's or the sandbox's time (CPython, in-process).
+"""The loop's own cost per step, without the model's or the sandbox's time: in CPython and in Pyodide in the page.
 
-    agent_step_overhead_ms   a 50-step run against an instant scripted model and an instant fake sandbox:
-                             (total - model time - sandbox time) / steps, median of 5 runs
-    step_overhead_growth     median overhead of steps 40-50 over steps 1-10 (history handling must not grow)
+    agent_step_overhead_ms           a 50-step run against an instant scripted model and trivial cells, CPython:
+                                     (total - model time - sandbox time) / steps, median of 5 runs (floor <= 3)
+    step_overhead_growth             median overhead of steps 40-50 over steps 1-10 (floor <= 1.2)
+    agent_step_overhead_ms_pyodide   the same run, the same code (bench/loop_overhead.py), in the agent worker of
+    step_overhead_growth_pyodide     the real page (Pyodide, Chromium headless)
 """
 
 from __future__ import annotations
 
 import asyncio
-import statistics
-import time
+import concurrent.futures
+import json
+from pathlib import Path
+from typing import Any
 
-from agent_py.guardrails import Limits
-from agent_py.loop import Agent
-from tests.unit.fakes import FakeSandbox, ScriptedModel, code
+from bench.loop_overhead import measure
 
-STEPS = 50
-
-
-class _Timed:
-    """Wraps a model or sandbox call and adds up the time spent inside it."""
-
-    def __init__(self) -> None:
-        self.spent = 0.0
-
-
-async def _one_run() -> tuple[float, list[float]]:
-    model = ScriptedModel([code(f"v{i} = {i}\nprint(v{i})") for i in range(STEPS)])
-    sandbox = FakeSandbox()
-    inner = _Timed()
-    per_step: list[float] = []
-    marks = {"start": 0.0, "inner": 0.0}
-
-    original_complete, original_run = model.complete, sandbox.run
-
-    async def complete(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        started = time.perf_counter()
-        try:
-            return await original_complete(*args, **kwargs)
-        finally:
-            inner.spent += time.perf_counter() - started
-
-    async def run(code_text: str):  # noqa: ANN202
-        started = time.perf_counter()
-        try:
-            return await original_run(code_text)
-        finally:
-            inner.spent += time.perf_counter() - started
-
-    model.complete, sandbox.run = complete, run
-
-    def on_event(event) -> None:  # noqa: ANN001
-        kind = type(event).__name__
-        now = time.perf_counter()
-        if kind == "StepStarted":
-            marks["start"], marks["inner"] = now, inner.spent
-        elif kind == "StepFinished":
-            per_step.append((now - marks["start"] - (inner.spent - marks["inner"])) * 1000)
-
-    agent = Agent(model, sandbox, limits=Limits(max_steps=STEPS, stagnation_repeats=0))
-    started = time.perf_counter()
-    await agent.run("bench", on_event=on_event)
-    total = time.perf_counter() - started
-    return (total - inner.spent) * 1000 / STEPS, per_step
+CORE = Path(__file__).with_name("loop_overhead.py")
+PYTHON_READY = "window.codeact && document.body.dataset.pythonReady === 'true'"
 
 
 def run_cpython() -> dict[str, float]:
-    runs = [asyncio.run(_one_run()) for _ in range(5)]
-    overheads = [overhead for overhead, _ in runs]
-    # Medians per window: one garbage-collector pause must not read as growth.
-    growth = [statistics.median(steps[39:50]) / statistics.median(steps[0:10]) for _, steps in runs]
-    return {"agent_step_overhead_ms": statistics.median(overheads), "step_overhead_growth": statistics.median(growth)}
+    figures = asyncio.run(measure())
+    return {"agent_step_overhead_ms": figures["overhead_ms"], "step_overhead_growth": figures["growth"]}
+
+
+def run_pyodide(browser: Any, base_url: str) -> dict[str, float]:
+    page = browser.new_page()
+    try:
+        page.goto(base_url)
+        page.wait_for_function(PYTHON_READY, timeout=120_000)
+        # The module's text runs as a module of its own in the worker's Pyodide, then its measure() is awaited.
+        source = CORE.read_text()
+        program = ("import json, sys, types\n_bench = types.ModuleType('bench_loop_overhead')\n"
+                   "sys.modules['bench_loop_overhead'] = _bench\n"
+                   f"exec(compile({source!r}, 'loop_overhead.py', 'exec'), _bench.__dict__)\n"
+                   "json.dumps(await _bench.measure())")
+        figures = json.loads(page.evaluate("(code) => window.codeact.agent.execPython(code)", program))
+    finally:
+        page.close()
+    return {"agent_step_overhead_ms_pyodide": figures["overhead_ms"], "step_overhead_growth_pyodide": figures["growth"]}
+
+
+def run(browser: Any, base_url: str) -> dict[str, float]:
+    # CPython in a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        figures = pool.submit(run_cpython).result()
+    figures.update(run_pyodide(browser, base_url))
+    return figures
 
 
 if __name__ == "__main__":
