@@ -21,7 +21,7 @@ async def run_team_demo(run_id: str, task: str, settings: RunSettings, *, limits
     from agent_py.loop import Agent
     from agent_py.replay import ReplayModel
     from agent_py.sandbox import BrowserSandbox
-    from agent_py.session import demo_trace
+    from agent_py.session import demo_trace, run_hooks
     from agent_py.team import run_planner, run_two_sandboxes
 
     trace = demo_trace(str(settings.demo))
@@ -31,7 +31,7 @@ async def run_team_demo(run_id: str, task: str, settings: RunSettings, *, limits
 
     def make_agent(model: Any, sandbox: Any, *, system_extra: str = "") -> Any:
         return Agent(model, sandbox, limits=limits, system_extra=system_extra,
-                     output_limit=settings.sandbox.output_limit)
+                     output_limit=settings.sandbox.output_limit, hooks=run_hooks(settings))
 
     if settings.demo == "two_sandboxes":
         model = ReplayModel.from_trace(trace, delay_s=0.02)
