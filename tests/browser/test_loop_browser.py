@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_runs import run_in_page
-from tests.browser.ui_support import PYTHON_READY, UI_READY
+from tests.browser.ui_support import PYTHON_READY, UI_READY, render, ui_page  # noqa: F401 - ui_page is a fixture
 
 pytestmark = pytest.mark.browser
 
@@ -108,3 +108,21 @@ def test_reload_mid_run_restores_steps_marks_the_cut_one_and_continue_runs_no_to
     messages = json.dumps(model_server.chat_requests()[-1].json["messages"])
     assert "interrupted before it finished" in messages and "show_table(rows=[['sent']]" in messages
     expect(page.locator(f".run[data-run-id='{run_id}'] .final")).to_contain_text("finished after reload")
+
+
+def test_a_code_veto_is_a_clear_line_in_its_step_card(ui_page) -> None:  # noqa: F811
+    run = "run-v"
+    render(ui_page,
+           {"type": "RunStarted", "run_id": run, "step": 0, "ts": 1.0, "task": "Clean up", "settings": {}},
+           {"type": "StepStarted", "run_id": run, "step": 1, "ts": 1.1},
+           {"type": "CodeReady", "run_id": run, "step": 1, "ts": 1.2, "code": "import os\nos.remove('x')",
+            "thought": "Delete it.", "notes": []},
+           {"type": "Vetoed", "run_id": run, "step": 1, "ts": 1.3, "target": "code", "hook": "ApproveCode",
+            "reason": "deleting files needs your approval", "tool": ""},
+           {"type": "Observation", "run_id": run, "step": 1, "ts": 1.4, "observation": "Vetoed: ...", "stdout": "",
+            "error": {"type": "Vetoed", "message": "hook ApproveCode refused this code"}, "duration_ms": 0})
+    card = ui_page.locator(".step[data-step='1']")
+    expect(card.locator(".vetoed")).to_have_text(
+        "Vetoed by ApproveCode: this code did not run. deleting files needs your approval")
+    expect(card).to_have_attribute("data-state", "vetoed")
+    expect(card.locator(".error")).to_contain_text("A hook refused to run this code.")

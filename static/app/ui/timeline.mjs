@@ -258,7 +258,7 @@ export function createTimeline(container, { prices = () => null } = {}) {
       if (event.error) card.section.append(errorBlock(event.error));
       if (event.restored) card.section.append(el("p", "note", "The sandbox was restarted and its state restored."));
       card.meta.exec_ms = event.duration_ms;
-      card.section.dataset.state = event.error ? "error" : "done";
+      if (card.section.dataset.state !== "vetoed") card.section.dataset.state = event.error ? "error" : "done";
       updateHead(card, event.step);
     },
     Display(run, event) {
