@@ -14,9 +14,10 @@ cells are rewritten so tool calls are awaited.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from agent_py import created_tools
 from agent_py.errors import SandboxCrashed, SandboxIsolationError
 from agent_py.log import get_logger
 from agent_py.sandbox_rewrite import names_bound_by, rewrite_cell
@@ -57,18 +58,25 @@ class BrowserSandbox:
         self.tool_calls: list[dict[str, Any]] = []
         self._async_names = {tool.name for tool in tools}
         self._run_options: dict[bool, Any] = {}
+        self._reserved = created_tools.reserved_names(tool.name for tool in tools)
+        self.created: dict[str, created_tools.CreatedTool] = {}  # tools the agent created, defined in this session
+        self.on_tool_created: Callable[[created_tools.CreatedTool], None] | None = None
 
     @classmethod
     async def create(cls, name: str, *, tools: Sequence[SandboxTool] = (), timeout_ms: int = 10_000,
                      memory_mb: int = 256, output_limit: int = 20_000,
-                     blocking_tools: bool | None = None, allowed_imports: str = "") -> BrowserSandbox:
+                     blocking_tools: bool | None = None, allowed_imports: str = "",
+                     created: Sequence[created_tools.CreatedTool] = (),
+                     on_tool_created: Callable[[created_tools.CreatedTool], None] | None = None) -> BrowserSandbox:
         """A new session in the sandbox iframe. Options and defaults: timeout_ms 10000 (per cell: past it the worker
         is killed, replaced and the session restored by replay), memory_mb 256 (heap growth refused past it: a
         MemoryError in the cell), output_limit 20000 (bytes of stdout kept, head and tail, the cut marked),
         blocking_tools None (plain blocking tool calls when the page is cross-origin isolated, else the cell is
         rewritten to await them; False forces the rewrite, True on a page that is not isolated is refused),
         allowed_imports "" (the import policy, enforced in the sandbox: "" MicroPython's own modules, "*" any module,
-        or "json, re": only those and what they import; other imports raise ImportError naming the policy)."""
+        or "json, re": only those and what they import; other imports raise ImportError naming the policy),
+        created () (tools the agent created in earlier runs: each is defined by running its source as a cell),
+        on_tool_created None (called with each tool a cell registers; agent_py.created_tools)."""
         import js  # type: ignore[import-not-found]
         from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
 
@@ -83,7 +91,9 @@ class BrowserSandbox:
         box = cls.__new__(cls)
         impls = {tool.name: {"impl": create_proxy(box._make_impl(tool))} for tool in tools}
         options = {"timeoutMs": timeout_ms, "memoryMb": memory_mb, "outputLimit": output_limit,
-                   "stubs": tool_stubs(tools, is_async=is_async), "asyncTools": is_async, "tools": impls,
+                   "stubs": tool_stubs(tools, is_async=is_async)
+                   + created_tools.reserved_stub(created_tools.reserved_names(t.name for t in tools)),
+                   "asyncTools": is_async, "tools": impls,
                    "allowedImports": allowed_imports}
         try:
             session = await client.createSession(name, to_js(options, dict_converter=js.Object.fromEntries))
@@ -93,8 +103,34 @@ class BrowserSandbox:
         # Made once: converting a dict to a JS object on every cell would cost more than the cell's own hop.
         box._run_options = {flag: to_js({"async": flag}, dict_converter=js.Object.fromEntries)
                             for flag in (False, True)}
+        box.on_tool_created = on_tool_created
+        await box._define_created(created)
         log.debug("sandbox ready", session=name, tools=len(tools), blocking_tools=not is_async)
         return box
+
+    async def _define_created(self, tools: Sequence[created_tools.CreatedTool]) -> None:
+        """Each stored tool is a cell of its own, so one that no longer compiles leaves the others defined."""
+        for tool in tools:
+            if tool.name in self._reserved:
+                continue
+            result = await self.run(tool.source)
+            if result.get("error"):
+                log.warn("created tool not defined", tool=tool.name, error=str(result["error"].get("type")))
+                continue
+            self.created[tool.name] = tool
+
+    def _take_registered(self, code: str, result: dict[str, Any]) -> None:
+        """The tools a cell registered (names checked in the sandbox): their source from the cell, checked again."""
+        for name in result.pop("registered_tools", None) or []:
+            try:
+                tool = created_tools.capture(code, str(name), reserved=self._reserved)
+            except created_tools.ToolRegistrationError as err:
+                if not result.get("error"):  # rare: the sandbox's text check passed, CPython's ast did not
+                    result["error"] = {"type": "ToolRegistrationError", "message": err.message, "traceback": []}
+                continue
+            self.created[tool.name] = tool
+            if self.on_tool_created is not None:
+                self.on_tool_created(tool)
 
     def _make_impl(self, tool: SandboxTool):  # noqa: ANN202 - returns the async callback JS calls
         # Blocking (Atomics) and awaited calls both arrive here, and both go through the one gate.
@@ -129,6 +165,7 @@ class BrowserSandbox:
         if is_async:
             self._async_names = async_names  # helpers made async by this cell are awaited in later cells
         result["tool_calls"] = list(self.tool_calls)
+        self._take_registered(code, result)
         lost = result.pop("lost_cells", None) or []
         if lost:
             names = sorted({name for cell in lost for name in names_bound_by(str(cell))})
@@ -136,7 +173,8 @@ class BrowserSandbox:
         return result
 
     async def tools_listing(self) -> str:
-        return tools_listing(self._tools)
+        created = created_tools.listing(self.created.values(), can_create=self.on_tool_created is not None)
+        return tools_listing(self._tools) + (f"\n\n{created}" if created else "")
 
     async def reset(self) -> None:
         await self._session.reset()

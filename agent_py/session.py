@@ -120,7 +120,11 @@ async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: 
 
         return await run_team_demo(run_id, task, settings, limits=limits,
                                    tools=tools, emit=emit, on_step=lambda n: current_step.__setitem__("n", n))
-    sandbox = await BrowserSandbox.create(f"run-{run_id}", tools=tools, **settings.sandbox.create_options())
+    def tool_created(tool: Any) -> None:  # the page stores it (static/app/ui/created_tools.mjs)
+        emit({"type": "ToolCreated", "run_id": run_id, "step": current_step["n"], "tool": tool.to_dict()})
+
+    sandbox = await BrowserSandbox.create(f"run-{run_id}", tools=tools, **settings.sandbox.create_options(),
+                                          created=settings.created_tools, on_tool_created=tool_created)
     model = _model_for(settings)
     agent = Agent(model, sandbox, limits=limits, output_limit=settings.sandbox.output_limit,
                   hooks=run_hooks(settings))

@@ -3,7 +3,8 @@
 The page's settings panel, the CLI and the widget all send the same shape (docs/ARCHITECTURE.md):
     {provider, preset, baseUrl, model, apiKey, temperature, maxTokens, seed,
      limits: {maxSteps, maxWallClockS, maxTokens, maxCost},
-     sandbox: {timeoutMs, memoryMb, outputLimit, allowedImports}, demo}
+     sandbox: {timeoutMs, memoryMb, outputLimit, allowedImports}, demo,
+     createdTools: [{name, source}] (agent_py.created_tools)}
 Bad input raises ConfigError naming the field and what it accepts; nothing is silently replaced by a default.
 """
 
@@ -110,6 +111,7 @@ class RunSettings:
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     demo: str | None = None
     deny_tools: list[str] = field(default_factory=list)  # tools a DenyTools hook vetoes (agent_py/hooks.py)
+    created_tools: list[Any] = field(default_factory=list)  # agent_py.created_tools.CreatedTool
 
     @classmethod
     def from_page(cls, data: dict[str, Any]) -> RunSettings:
@@ -131,8 +133,10 @@ class RunSettings:
         if not isinstance(deny_tools, list) or not all(isinstance(name, str) for name in deny_tools):
             raise ConfigError("setting 'denyTools' must be a list of tool names", field="denyTools")
         model = None if demo else _model_config(data)
+        from agent_py.created_tools import from_settings
+
         return cls(model=model, generation=generation, limits=limits, sandbox=sandbox, demo=demo,
-                   deny_tools=deny_tools)
+                   deny_tools=deny_tools, created_tools=from_settings(data.get("createdTools")))
 
 
 def _model_config(data: dict[str, Any]) -> Any:

@@ -407,6 +407,9 @@ onmessage = ({ data }) => {
       final_repr: raw.final_repr === true,
       duration_ms: Number.isFinite(raw.duration_ms) ? raw.duration_ms : 0,
       memory_capped: raw.memory_capped === true,
+      // Names the cell passed to register_tool (the prelude checked them); the agent takes their source.
+      registered_tools: Array.isArray(raw.registered_tools)
+        ? raw.registered_tools.slice(0, 20).filter((n) => typeof n === "string" && n.length <= 64) : [],
     };
   }
 

@@ -42,6 +42,9 @@ def _codeact_make_runner():
     class ToolCallLimitExceeded(ToolError):
         pass
 
+    class ToolRegistrationError(ToolError):
+        pass
+
     _TOOL_ERRORS = {
         "ToolError": ToolError,
         "UnknownTool": UnknownTool,
@@ -49,18 +52,79 @@ def _codeact_make_runner():
         "ToolResultError": ToolResultError,
         "ToolDenied": ToolDenied,
         "ToolCallLimitExceeded": ToolCallLimitExceeded,
+        "ToolRegistrationError": ToolRegistrationError,
     }
 
     class _FinalAnswerSignal(BaseException):
         pass
 
-    _state = {"has_final": False, "final": None}
+    _state = {"has_final": False, "final": None, "code": "", "registered": []}
+    _reserved = set()  # names a created tool may not take: builtins, the runner's, the host tools (install_tools)
 
     def final_answer(value=None):
         """Finish the task with `value` (text, number, list or dict). Nothing after this call runs."""
         _state["has_final"] = True
         _state["final"] = value
         raise _FinalAnswerSignal()
+
+    def _is_public_name(name):
+        return (isinstance(name, str) and 0 < len(name) <= 64 and name[0].isalpha()
+                and all(c.isalpha() or c.isdigit() or c == "_" for c in name))
+
+    def _def_lines(code, name):
+        # The lines of the last `def name(` at the cell's top level. MicroPython has no inspect.getsource, so the
+        # source comes from the cell's text; a cell the agent rewrote for awaits is one `async def` indented by 4.
+        lines = code.split("\n")
+        base = 4 if code.startswith("async def __codeact_cell__") else 0
+        start = None
+        for i, line in enumerate(lines):
+            text = line[base:]
+            if line[:base].strip() == "" and (text.startswith("def " + name + "(")
+                                              or text.startswith("async def " + name + "(")):
+                start = i
+        if start is None:
+            return None
+        end = start
+        while end < len(lines) and not lines[end].split("#")[0].rstrip().endswith(":"):
+            end += 1
+        body = []
+        for line in lines[end + 1:]:
+            if line.strip() and len(line) - len(line.lstrip()) <= base:
+                break
+            body.append(line)
+        return lines[start:end + 1], body
+
+    def register_tool(func):
+        """Keep `func` as a tool for later steps and later runs (usable as a decorator). It must be defined with
+        `def` at the top level of this cell, have a docstring and be self-contained (imports inside it)."""
+        name = getattr(func, "__name__", None)
+        if not callable(func) or not isinstance(name, str):
+            raise ToolRegistrationError("register_tool takes a function defined with def, got %s"
+                                        % type(func).__name__)
+        if not _is_public_name(name):
+            raise ToolRegistrationError("tool name %r must be a public Python identifier (letters, digits, _; not "
+                                        "starting with _; at most 64 characters)" % name)
+        if name in _reserved:
+            raise ToolRegistrationError("tool name %r is taken by a built-in or a host tool; choose another name"
+                                        % name)
+        found = _def_lines(_state["code"], name)
+        if found is None:
+            raise ToolRegistrationError("define %s with def at the top level of the cell that registers it (not "
+                                        "nested, not a lambda): its source is taken from that cell" % name)
+        header, body = found
+        first = [line.strip() for line in body if line.strip()][:1]
+        if not first or first[0][:1] not in ("'", '"'):
+            raise ToolRegistrationError("%s needs a docstring (the first line of its body) saying what it does, "
+                                        "its arguments and what it returns" % name)
+        size = sum(len(line) + 1 for line in header + body)
+        if size > 20000:
+            raise ToolRegistrationError("%s is %d characters; a created tool's source may be at most 20000"
+                                        % (name, size))
+        if name not in _state["registered"]:
+            if len(_state["registered"]) >= 20:
+                raise ToolRegistrationError("at most 20 tools can be registered in one cell")
+            _state["registered"].append(name)
+        return func
 
     def _unwrap(raw):
         reply = json.loads(raw)
@@ -77,16 +141,22 @@ def _codeact_make_runner():
 
     def _fresh_namespace():
         # The tool stubs call _call_tool / _call_tool_async, so those two are visible to model code as well.
-        namespace = {"__name__": "__main__", "final_answer": final_answer, "_call_tool": _call_tool,
-                     "_call_tool_async": _call_tool_async}
+        namespace = {"__name__": "__main__", "final_answer": final_answer, "register_tool": register_tool,
+                     "_call_tool": _call_tool, "_call_tool_async": _call_tool_async}
         namespace.update(_TOOL_ERRORS)
         return namespace
 
     _G = _fresh_namespace()
 
     def install_tools(source):
+        import builtins
+
+        before = set(_G)
         if source:
             exec(source, _G)
+        # The host may add names a created tool must not take (its builtins list), as __codeact_reserved__.
+        extra = _G.pop("__codeact_reserved__", ())
+        _reserved.update(before, _G, dir(builtins), extra)
 
     def _json_value(value):
         try:
@@ -98,6 +168,8 @@ def _codeact_make_runner():
         global _codeact_result
         _state["has_final"] = False
         _state["final"] = None
+        _state["code"] = code
+        _state["registered"] = []
         error = None
         try:
             if is_async:
@@ -115,6 +187,8 @@ def _codeact_make_runner():
             lines = [line for line in buffer.getvalue().rstrip().split("\n") if "<stdin>" not in line]
             error = {"type": type(exc).__name__, "message": str(exc), "traceback": lines}
         result = {"error": error, "final": _state["has_final"]}
+        if _state["registered"]:
+            result["registered_tools"] = list(_state["registered"])
         if _state["has_final"]:
             result["final_value"], result["final_repr"] = _json_value(_state["final"])
         _codeact_result = json.dumps(result)

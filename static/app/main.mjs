@@ -18,6 +18,7 @@ import { applyEvent, newRunRecord, toResume } from "./ui/run_record.mjs";
 import { createHistory } from "./ui/history.mjs";
 import { holdRunLock, watchAbandonedRuns } from "./ui/run_locks.mjs";
 import { createFiles } from "./ui/files.mjs";
+import { createCreatedTools } from "./ui/created_tools.mjs";
 import { enableOffline, WORKER_RESOURCES_PY } from "./ui/offline.mjs";
 
 performance.mark("shell-visible");
@@ -69,6 +70,15 @@ const files = createFiles({
   },
 });
 
+// --- tools the agent created (stored; sent with every run) ---------------------------------------------------
+const createdTools = createCreatedTools({
+  dialog: $("created-tools"), onNotice: notice,
+  onCountChange(count) {
+    $("tools-count").hidden = !count;
+    $("tools-count").textContent = String(count);
+  },
+});
+
 // --- runs and their records ---------------------------------------------------------------------------------
 // Storage opens in the background: nothing waits for it, and when it is unavailable runs are kept in memory.
 const storeReady = openStore();
@@ -116,6 +126,7 @@ function setRunning(runId) {
 function onAgentEvent(event) {
   const runId = event?.run_id;
   if (!runId) return;
+  createdTools.handleEvent(event);
   if (!records.has(runId)) {
     if (event.type !== "RunStarted") return;
     // A run started outside the Run button (the CLI, a test, another module): show and keep it too.
@@ -141,7 +152,7 @@ function onAgentEvent(event) {
  * @returns {string} the run id
  */
 function start(task, { demo = null, resume = null } = {}) {
-  const runSettings = demo ? { demo } : settings.current();
+  const runSettings = demo ? { demo } : { ...settings.current(), createdTools: createdTools.forRun() };
   const runId = resume?.id ?? crypto.randomUUID();
   const title = task || (demo ? "Recorded demo" : "");
   $("welcome").hidden = true;
@@ -251,6 +262,7 @@ $("stop").addEventListener("click", stop);
 $("open-settings").addEventListener("click", () => settings.open());
 $("open-history").addEventListener("click", async () => (await historyReady).open());
 $("open-files").addEventListener("click", () => files.open());
+$("open-tools").addEventListener("click", () => createdTools.open());
 $("demos").addEventListener("click", (event) => {
   const button = event.target.closest("[data-demo]");
   if (button && !currentRun) start("", { demo: button.dataset.demo });
@@ -258,7 +270,7 @@ $("demos").addEventListener("click", (event) => {
 
 window.codeact = {
   agent, ready: agent.ready, sandbox, timeline, settings, start, stop,
-  ui: { renderEvent: onAgentEvent, timeline, settings, files, store: storeReady, history: historyReady, records },
+  ui: { renderEvent: onAgentEvent, timeline, settings, files, createdTools, store: storeReady, history: historyReady, records },
 };
 // Embed mode: the page is the iframe of a <codeact-agent> on another site (static/embed/embed_page.mjs).
 if (new URLSearchParams(location.search).has("embed")) {
