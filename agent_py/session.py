@@ -115,11 +115,11 @@ async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: 
 
     tools = with_host_tools(run_id, display_tools(emit, run_id, lambda: current_step["n"]))  # embed mode
     limits = Limits.from_settings(settings.limits)
-    if settings.demo in ("two_sandboxes", "planner"):  # several sandboxes or agents: agent_py/team.py
-        from agent_py.team_session import run_team_demo
+    if settings.demo in ("two_sandboxes", "planner") or settings.mode != "single":  # agent_py/team.py
+        from agent_py.team_session import run_team
 
-        return await run_team_demo(run_id, task, settings, limits=limits,
-                                   tools=tools, emit=emit, on_step=lambda n: current_step.__setitem__("n", n))
+        return await run_team(run_id, task, settings, limits=limits,
+                              tools=tools, emit=emit, on_step=lambda n: current_step.__setitem__("n", n))
     def tool_created(tool: Any) -> None:  # the page stores it (static/app/ui/created_tools.mjs)
         emit({"type": "ToolCreated", "run_id": run_id, "step": current_step["n"], "tool": tool.to_dict()})
 

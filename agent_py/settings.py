@@ -4,7 +4,9 @@ The page's settings panel, the CLI and the widget all send the same shape (docs/
     {provider, preset, baseUrl, model, apiKey, temperature, maxTokens, seed,
      limits: {maxSteps, maxWallClockS, maxTokens, maxCost},
      sandbox: {timeoutMs, memoryMb, outputLimit, allowedImports}, demo,
-     createdTools: [{name, source}] (agent_py.created_tools)}
+     createdTools: [{name, source}] (agent_py.created_tools),
+     mode: "single" | "planner" | "two_sandboxes" (agent_py.team),
+     planner: {provider, preset, baseUrl, model, apiKey, ...} (planner mode: the planner's own model)}
 Bad input raises ConfigError naming the field and what it accepts; nothing is silently replaced by a default.
 """
 
@@ -15,7 +17,10 @@ from typing import Any
 
 from agent_py.errors import ConfigError
 
-__all__ = ["RunSettings", "SandboxSettings", "LimitSettings"]
+__all__ = ["RunSettings", "SandboxSettings", "LimitSettings", "MODES"]
+
+# How many agents and sandboxes a run has (agent_py.team): one agent, planner + implementer, two sandboxes.
+MODES = ("single", "planner", "two_sandboxes")
 
 
 def _number(data: dict[str, Any], key: str, default: float | None, *, minimum: float = 0,
@@ -112,6 +117,8 @@ class RunSettings:
     demo: str | None = None
     deny_tools: list[str] = field(default_factory=list)  # tools a DenyTools hook vetoes (agent_py/hooks.py)
     created_tools: list[Any] = field(default_factory=list)  # agent_py.created_tools.CreatedTool
+    mode: str = "single"
+    planner: Any = None  # the planner's ModelConfig in planner mode (the implementer uses `model`)
 
     @classmethod
     def from_page(cls, data: dict[str, Any]) -> RunSettings:
@@ -133,10 +140,24 @@ class RunSettings:
         if not isinstance(deny_tools, list) or not all(isinstance(name, str) for name in deny_tools):
             raise ConfigError("setting 'denyTools' must be a list of tool names", field="denyTools")
         model = None if demo else _model_config(data)
+        mode = data.get("mode") or "single"
+        if mode not in MODES:
+            raise ConfigError(f"setting 'mode' must be one of {', '.join(MODES)}, got {mode!r:.40}", field="mode")
+        planner = _planner_config(_section(data, "planner")) if mode == "planner" and not demo else None
         from agent_py.created_tools import from_settings
 
         return cls(model=model, generation=generation, limits=limits, sandbox=sandbox, demo=demo,
-                   deny_tools=deny_tools, created_tools=from_settings(data.get("createdTools")))
+                   deny_tools=deny_tools, created_tools=from_settings(data.get("createdTools")), mode=mode,
+                   planner=planner)
+
+
+def _planner_config(data: dict[str, Any]) -> Any:
+    """The planner's model: the same fields as the main model, its errors naming `planner.<field>`."""
+    try:
+        return _model_config(data)
+    except ConfigError as err:
+        where = getattr(err, "field", "") or "model"
+        raise ConfigError(f"planner model: {err.message}", field=f"planner.{where}") from None
 
 
 def _model_config(data: dict[str, Any]) -> Any:

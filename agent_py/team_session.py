@@ -1,7 +1,10 @@
 """The session side of teams: builds the sandboxes, models and agents for a team run from settings or a demo.
 
 Kept apart from session.py so that file only dispatches here (one line) and team.py stays free of browser
-details (its sandboxes and agents are made by the callables given here).
+details (its sandboxes and agents are made by the callables given here). The shape comes from a recorded demo's
+name (`demo`) or from Settings (`mode`); the models are the demo's recorded replies or the user's endpoints: in
+planner mode the planner has its own model config (`settings.planner`) and the implementer uses the main one, so
+the two can be different providers.
 """
 
 from __future__ import annotations
@@ -13,18 +16,40 @@ from agent_py.errors import ConfigError
 from agent_py.sandbox_tools import SandboxTool
 from agent_py.settings import RunSettings
 
-__all__ = ["run_team_demo"]
+__all__ = ["run_team", "team_models"]
 
 
-async def run_team_demo(run_id: str, task: str, settings: RunSettings, *, limits: Any, tools: list[SandboxTool],
-                        emit: Callable[[dict[str, Any]], None], on_step: Callable[[int], None]) -> Any:
+def team_models(settings: RunSettings, shape: str) -> dict[str, Any]:
+    """The models of a team run by role: {"processing"} for two sandboxes, {"planner", "implementer"} else."""
+    if settings.demo:
+        from agent_py.replay import ReplayModel
+        from agent_py.session import demo_trace
+
+        trace = demo_trace(settings.demo)
+        if shape == "two_sandboxes":
+            return {"processing": ReplayModel.from_trace(trace, delay_s=0.02)}
+        agents = trace.get("agents") or {}
+        if not isinstance(agents.get("planner"), list) or not isinstance(agents.get("implementer"), list):
+            raise ConfigError("the planner demo needs agents.planner and agents.implementer replies", field="demo")
+        return {"planner": ReplayModel(agents["planner"], delay_s=0.02, name="recorded-planner"),
+                "implementer": ReplayModel(agents["implementer"], delay_s=0.02, name="recorded-implementer")}
+    from agent_py.models import ModelClient
+
+    if shape == "two_sandboxes":
+        return {"processing": ModelClient(settings.model)}
+    if settings.planner is None:
+        raise ConfigError("planner + implementer needs a planner model: set it in Settings", field="planner.model")
+    return {"planner": ModelClient(settings.planner), "implementer": ModelClient(settings.model)}
+
+
+async def run_team(run_id: str, task: str, settings: RunSettings, *, limits: Any, tools: list[SandboxTool],
+                   emit: Callable[[dict[str, Any]], None], on_step: Callable[[int], None]) -> Any:
     from agent_py.loop import Agent
-    from agent_py.replay import ReplayModel
     from agent_py.sandbox import BrowserSandbox
-    from agent_py.session import demo_trace, run_hooks
+    from agent_py.session import run_hooks
     from agent_py.team import run_planner, run_two_sandboxes
 
-    trace = demo_trace(str(settings.demo))
+    shape = settings.demo if settings.demo in ("two_sandboxes", "planner") else settings.mode
 
     async def make_sandbox(name: str, box_tools: list[SandboxTool]) -> Any:
         return await BrowserSandbox.create(name, tools=box_tools, **settings.sandbox.create_options())
@@ -33,18 +58,20 @@ async def run_team_demo(run_id: str, task: str, settings: RunSettings, *, limits
         return Agent(model, sandbox, limits=limits, system_extra=system_extra,
                      output_limit=settings.sandbox.output_limit, hooks=run_hooks(settings))
 
-    if settings.demo == "two_sandboxes":
-        model = ReplayModel.from_trace(trace, delay_s=0.02)
-        return await run_two_sandboxes(run_id, task, model=model, make_agent=make_agent, make_sandbox=make_sandbox,
-                                       extra_tools=tools, emit=emit, on_step=on_step)
-    agents = trace.get("agents") or {}
-    if not isinstance(agents.get("planner"), list) or not isinstance(agents.get("implementer"), list):
-        raise ConfigError("the planner demo needs agents.planner and agents.implementer replies", field="demo")
-    sandbox = await make_sandbox(f"run-{run_id}-shared", tools)
+    models = team_models(settings, shape)
     try:
-        return await run_planner(
-            run_id, task, planner_model=ReplayModel(agents["planner"], delay_s=0.02, name="recorded-planner"),
-            implementer_model=ReplayModel(agents["implementer"], delay_s=0.02, name="recorded-implementer"),
-            make_agent=make_agent, sandbox=sandbox, emit=emit, on_step=on_step)
+        if shape == "two_sandboxes":
+            return await run_two_sandboxes(run_id, task, model=models["processing"], make_agent=make_agent,
+                                           make_sandbox=make_sandbox, extra_tools=tools, emit=emit, on_step=on_step)
+        sandbox = await make_sandbox(f"run-{run_id}-shared", tools)
+        try:
+            return await run_planner(run_id, task, planner_model=models["planner"],
+                                     implementer_model=models["implementer"], make_agent=make_agent,
+                                     sandbox=sandbox, emit=emit, on_step=on_step)
+        finally:
+            await sandbox.close()
     finally:
-        await sandbox.close()
+        for model in models.values():
+            aclose = getattr(model, "aclose", None)
+            if aclose:
+                await aclose()

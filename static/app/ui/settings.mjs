@@ -10,6 +10,7 @@
  *   settings.prices();      // {promptPerM, completionPerM} for the cost shown per step and run
  */
 import { isRemembered, readKey, saveKey } from "./keys.mjs";
+import { createTeamSettings } from "./team_settings.mjs";
 
 import { scoped } from "../storage_scope.mjs"; // embed mode: per widget (SECURITY-CASES 24)
 const STORE_KEY = scoped("codeact.settings");
@@ -56,6 +57,7 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
 
   const presetSelect = field("preset");
   for (const [name, preset] of Object.entries(PRESETS)) presetSelect.add(new Option(preset.label, name));
+  const team = createTeamSettings(form, PRESETS); // the Mode block: its own module (planner model and key)
 
   function fill() {
     presetSelect.value = stored.preset ?? "";
@@ -72,6 +74,7 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
     field("allowedImports").value = stored.sandbox?.allowedImports ?? "";
     field("promptPerM").value = stored.prices?.promptPerM ?? "";
     field("completionPerM").value = stored.prices?.completionPerM ?? "";
+    team.fill(stored);
   }
 
   function fromForm() {
@@ -87,6 +90,7 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
       sandbox: { timeoutMs: number("timeoutMs"), memoryMb: number("memoryMb"),
         allowedImports: field("allowedImports").value.trim() },
       prices: { promptPerM: number("promptPerM"), completionPerM: number("completionPerM") },
+      ...team.read(),
     };
   }
 
@@ -99,6 +103,7 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
       /* storage unavailable (private mode): settings last for this page only */
     }
     saveKey(apiKey, { remember: field("remember").checked });
+    team.saveKey();
     for (const listener of onChangeListeners) listener();
   }
 
@@ -165,8 +170,8 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
     },
     /** The settings a run needs, key included (for the worker only). */
     current() {
-      const { prices, remember, ...settings } = stored; // `remember` was saved by older pages
-      return { ...settings, apiKey };
+      const { prices, remember, mode, planner, ...settings } = stored; // `remember` was saved by older pages
+      return { ...settings, ...team.forRun(stored), apiKey };
     },
     /** The user's token prices (per million), or nulls. */
     prices() {
