@@ -160,3 +160,24 @@ def test_bad_registrations_raise_typed_errors_in_the_sandbox_and_a_decorator_wor
     [shout] = page.evaluate("() => window.codeact.ui.createdTools.list()")
     assert shout["name"] == "shout" and shout["signature"] == "shout(text)"
     assert shout["source"].startswith("def shout(text):")  # the decorator line is not kept
+
+
+def test_on_a_page_that_is_not_isolated_a_tool_registered_in_an_awaited_cell_is_kept(page, app_url_plain,
+                                                                                     model_server) -> None:
+    # Without cross-origin isolation a cell that calls a tool is rewritten as `async def __codeact_cell__()`;
+    # the sandbox finds the def in that text, the agent keeps the def as the model wrote it.
+    model_server.enqueue(
+        "```python\ndef tabulate(rows):\n    \"\"\"Show rows as a table; returns their count.\"\"\"\n"
+        "    show_table(rows)\n    return len(rows)\n\nregister_tool(tabulate)\nprint(tabulate([[1], [2]]))\n```",
+        "```python\nfinal_answer(tabulate([[3]]))\n```")
+    _open_configured(page, app_url_plain, model_server)
+    assert page.evaluate("() => crossOriginIsolated") is False
+    run = _run(page, "Make a table tool")
+    expect(run.locator(".final")).to_contain_text("1")
+    assert "2" in run.locator(".step .output").first.inner_text()
+    [tool] = page.evaluate("() => window.codeact.ui.createdTools.list()")
+    assert tool["source"].startswith("def tabulate(rows):") and "await" not in tool["source"]
+    model_server.enqueue("```python\nfinal_answer(tabulate([[4], [5], [6]]))\n```")
+    run = _run(page, "Use it in a new run")
+    expect(run.locator(".final")).to_contain_text("3")
+    assert run.locator(".display-table").count() == 1
