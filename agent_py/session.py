@@ -120,6 +120,7 @@ async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: 
 
         return await run_team(run_id, task, settings, limits=limits,
                               tools=tools, emit=emit, on_step=lambda n: current_step.__setitem__("n", n))
+
     def tool_created(tool: Any) -> None:  # the page stores it (static/app/ui/created_tools.mjs)
         emit({"type": "ToolCreated", "run_id": run_id, "step": current_step["n"], "tool": tool.to_dict()})
 
