@@ -51,8 +51,21 @@ async def run_team(run_id: str, task: str, settings: RunSettings, *, limits: Any
 
     shape = settings.demo if settings.demo in ("two_sandboxes", "planner") else settings.mode
 
+    step = {"n": 0}
+
+    def track(n: int) -> None:
+        step["n"] = n
+        on_step(n)
+
+    def tool_created(tool: Any) -> None:  # as in session.py: the page stores it
+        emit({"type": "ToolCreated", "run_id": run_id, "step": step["n"], "tool": tool.to_dict()})
+
     async def make_sandbox(name: str, box_tools: list[SandboxTool]) -> Any:
-        return await BrowserSandbox.create(name, tools=box_tools, **settings.sandbox.create_options())
+        # Created tools live where the agents' code runs (the shared or the processing sandbox); the retrieval
+        # sandbox runs only the cells retrieve() sends it.
+        created = {} if name.endswith("-retrieval") else {"created": settings.created_tools,
+                                                            "on_tool_created": tool_created}
+        return await BrowserSandbox.create(name, tools=box_tools, **settings.sandbox.create_options(), **created)
 
     def make_agent(model: Any, sandbox: Any, *, system_extra: str = "") -> Any:
         return Agent(model, sandbox, limits=limits, system_extra=system_extra,
@@ -62,12 +75,12 @@ async def run_team(run_id: str, task: str, settings: RunSettings, *, limits: Any
     try:
         if shape == "two_sandboxes":
             return await run_two_sandboxes(run_id, task, model=models["processing"], make_agent=make_agent,
-                                           make_sandbox=make_sandbox, extra_tools=tools, emit=emit, on_step=on_step)
+                                           make_sandbox=make_sandbox, extra_tools=tools, emit=emit, on_step=track)
         sandbox = await make_sandbox(f"run-{run_id}-shared", tools)
         try:
             return await run_planner(run_id, task, planner_model=models["planner"],
                                      implementer_model=models["implementer"], make_agent=make_agent,
-                                     sandbox=sandbox, emit=emit, on_step=on_step)
+                                     sandbox=sandbox, emit=emit, on_step=track)
         finally:
             await sandbox.close()
     finally:

@@ -103,6 +103,7 @@ def test_retrieval_and_processing_mode_runs_the_users_model_in_the_processing_sa
         "Fetch rows through the retrieval sandbox.\n```python\n"
         "rows = retrieve(\"final_answer(len(dataset('city_temperatures')))\")\n"
         "try:\n    dataset('city_temperatures')\nexcept NameError:\n    print('no dataset here')\n"
+        "def halve(n):\n    \"\"\"Half of n.\"\"\"\n    return n / 2\n\nregister_tool(halve)\n"
         "final_answer(rows)\n```")
     _settings(page, app_url, model_server, mode="two_sandboxes")
     run = _run(page, "How many rows?")
@@ -110,3 +111,6 @@ def test_retrieval_and_processing_mode_runs_the_users_model_in_the_processing_sa
     assert "no dataset here" in run.locator(".step .output").first.inner_text()
     assert run.locator(".step").first.get_attribute("data-agent") == "processing"
     assert "retrieval sandbox" in model_server.chat_requests()[0].json["messages"][0]["content"]
+    # A tool created in a team run is kept as in a single-agent run (it lives in the processing sandbox).
+    expect(page.locator("#tools-count")).to_have_text("1")
+    assert [t["name"] for t in page.evaluate("() => window.codeact.ui.createdTools.list()")] == ["halve"]
