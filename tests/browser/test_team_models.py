@@ -4,7 +4,7 @@ Planner + implementer: two scripted model servers stand for two providers. The p
 the planner's requests (plan, then judge) with the planner's key, the implementer's endpoint only the
 implementer's with the main key; the timeline labels each step with its agent; the planner's key is kept like
 the main key (sessionStorage, never in the saved settings). Retrieval + processing: the user's model drives the
-processing sandbox and gets data only through retrieve().
+processing sandbox and gets data only through retrieve(); a tool it creates there is kept.
 """
 
 from __future__ import annotations
