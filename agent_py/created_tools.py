@@ -40,7 +40,7 @@ MAX_TOOLS = 50
 # What the sandbox's runner puts in the model's namespace (wasm_sandbox/prelude.py) and the team tools.
 RUNNER_NAMES = frozenset({
     "final_answer", "register_tool", "retrieve", "ToolError", "UnknownTool", "ToolArgumentError", "ToolResultError",
-    "ToolDenied", "ToolCallLimitExceeded", "ToolRegistrationError",
+    "ToolDenied", "ToolCallLimitExceeded", "ToolRegistrationError", "ManagedAgentStopped",
 })
 
 

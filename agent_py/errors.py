@@ -27,7 +27,8 @@
     │   ├── ToolConnectError            a tool server could not be reached
     │   │   └── ToolCorsError           the browser refused a tool server's answer (CORS); .fix says how
     │   ├── ToolAuthError               a tool server answered 401/403 (missing or wrong token)
-    │   └── ToolServerError             a tool server answered with an error (HTTP status, JSON-RPC error, garbage)
+    │   ├── ToolServerError             a tool server answered with an error (HTTP status, JSON-RPC error, garbage)
+    │   └── ManagedAgentStopped         a managed agent (agent_py.managed) ended without an answer; .stop_reason
     ├── ParseError                      the model reply held no runnable code (becomes an observation)
     ├── RunStopped                      a guardrail or the user ended the run; .reason is a StopReason value
     └── ConfigError                     settings that cannot work (bad URL, negative limits, ...)
@@ -69,6 +70,7 @@ __all__ = [
     "ToolCorsError",
     "ToolAuthError",
     "ToolServerError",
+    "ManagedAgentStopped",
     "ParseError",
     "RunStopped",
     "ConfigError",
@@ -229,6 +231,11 @@ class ToolAuthError(ToolError):
 
 class ToolServerError(ToolError):
     pass
+
+
+class ManagedAgentStopped(ToolError):
+    """A sub-agent called as a tool (agent_py.managed) ended without a final answer. Fields: tool (its name),
+    stop_reason (a StopReason value: max_steps, stagnation, error, ...)."""
 
 
 # --- loop -----------------------------------------------------------------------------------------------------

@@ -45,6 +45,9 @@ def _codeact_make_runner():
     class ToolRegistrationError(ToolError):
         pass
 
+    class ManagedAgentStopped(ToolError):
+        pass
+
     _TOOL_ERRORS = {
         "ToolError": ToolError,
         "UnknownTool": UnknownTool,
@@ -53,6 +56,7 @@ def _codeact_make_runner():
         "ToolDenied": ToolDenied,
         "ToolCallLimitExceeded": ToolCallLimitExceeded,
         "ToolRegistrationError": ToolRegistrationError,
+        "ManagedAgentStopped": ManagedAgentStopped,
     }
 
     class _FinalAnswerSignal(BaseException):
