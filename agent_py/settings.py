@@ -5,8 +5,9 @@ The page's settings panel, the CLI and the widget all send the same shape (docs/
      limits: {maxSteps, maxWallClockS, maxTokens, maxCost},
      sandbox: {timeoutMs, memoryMb, outputLimit, allowedImports}, demo,
      createdTools: [{name, source}] (agent_py.created_tools),
-     mode: "single" | "planner" | "two_sandboxes" (agent_py.team),
-     planner: {provider, preset, baseUrl, model, apiKey, ...} (planner mode: the planner's own model)}
+     mode: "single" | "planner" | "two_sandboxes" (agent_py.team) | "managed" (agent_py.managed),
+     planner: {provider, preset, baseUrl, model, apiKey, ...} (planner mode: the planner's own model),
+     helperMaxSteps (managed mode: the helper agent's step budget per call, default 5)}
 Bad input raises ConfigError naming the field and what it accepts; nothing is silently replaced by a default.
 """
 
@@ -19,8 +20,9 @@ from agent_py.errors import ConfigError
 
 __all__ = ["RunSettings", "SandboxSettings", "LimitSettings", "MODES"]
 
-# How many agents and sandboxes a run has (agent_py.team): one agent, planner + implementer, two sandboxes.
-MODES = ("single", "planner", "two_sandboxes")
+# How many agents and sandboxes a run has (agent_py.team, agent_py.managed): one agent, planner + implementer, two
+# sandboxes, a manager that can call a helper agent as a tool.
+MODES = ("single", "planner", "two_sandboxes", "managed")
 
 
 def _number(data: dict[str, Any], key: str, default: float | None, *, minimum: float = 0,
@@ -119,6 +121,7 @@ class RunSettings:
     created_tools: list[Any] = field(default_factory=list)  # agent_py.created_tools.CreatedTool
     mode: str = "single"
     planner: Any = None  # the planner's ModelConfig in planner mode (the implementer uses `model`)
+    helper_max_steps: int = 5  # managed mode: the helper's step budget for each call
 
     @classmethod
     def from_page(cls, data: dict[str, Any]) -> RunSettings:
@@ -144,11 +147,12 @@ class RunSettings:
         if mode not in MODES:
             raise ConfigError(f"setting 'mode' must be one of {', '.join(MODES)}, got {mode!r:.40}", field="mode")
         planner = _planner_config(_section(data, "planner")) if mode == "planner" and not demo else None
+        helper_max_steps = _number(data, "helperMaxSteps", 5, minimum=1, integer=True)
         from agent_py.created_tools import from_settings
 
         return cls(model=model, generation=generation, limits=limits, sandbox=sandbox, demo=demo,
                    deny_tools=deny_tools, created_tools=from_settings(data.get("createdTools")), mode=mode,
-                   planner=planner)
+                   planner=planner, helper_max_steps=helper_max_steps)
 
 
 def _planner_config(data: dict[str, Any]) -> Any:

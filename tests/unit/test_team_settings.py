@@ -44,3 +44,13 @@ def test_bad_team_settings_name_the_field(data: dict, field: str) -> None:
 def test_a_demo_keeps_its_recorded_models() -> None:
     models = team_models(RunSettings.from_page({"demo": "planner"}), "planner")
     assert {type(m).__name__ for m in models.values()} == {"ReplayModel"}
+
+
+def test_managed_mode_uses_the_main_model_and_a_helper_step_budget() -> None:
+    settings = RunSettings.from_page({**MAIN, "mode": "managed", "helperMaxSteps": 3})
+    assert (settings.mode, settings.helper_max_steps) == ("managed", 3)
+    assert RunSettings.from_page({**MAIN, "mode": "managed"}).helper_max_steps == 5
+    assert team_models(settings, "managed")["manager"].config.model == "coder"
+    with pytest.raises(ConfigError) as caught:
+        RunSettings.from_page({**MAIN, "mode": "managed", "helperMaxSteps": 0})
+    assert caught.value.field == "helperMaxSteps"
