@@ -79,3 +79,37 @@ def test_a_helper_out_of_steps_raises_managed_agent_stopped_in_the_managers_code
     output = run.locator(".step").nth(0).locator(".output")
     expect(output).to_contain_text("caught helper stopped without an answer (max_steps, after 1 steps)")
     expect(output).to_contain_text("I counted to 1")
+
+
+SANDBOX_SESSIONS = """async () => {
+  // The sandbox iframe's live sessions, asked through the agent worker (each ask is a real round trip).
+  const ask = () => window.codeact.agent.execPython(
+    "import js\\nfrom agent_py.sandbox import sandbox_client\\njs.JSON.stringify(await sandbox_client().stats())");
+  for (let i = 0; i < 200; i++) {
+    const sessions = JSON.parse(await ask()).sessions;
+    if (sessions === 0) return 0;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return JSON.parse(await ask()).sessions;
+}"""
+
+
+def test_stop_while_the_helper_works_cancels_its_run_and_closes_its_sandbox_on_an_awaited_page(
+        page, app_url_plain, model_server) -> None:  # noqa: ANN001
+    # Not cross-origin isolated: the manager's cell is rewritten to `await helper(...)`.
+    model_server.enqueue(
+        "Ask the helper.\n```python\nr = helper(task='think for a long time')\nfinal_answer(r)\n```",
+        "Computing.\n```python\nx = 1 + 1\nprint('first helper step', x)\n```",
+        {"text": "Still thinking.\n```python\nfinal_answer(x)\n```", "first_delta_delay_s": 20},
+    )
+    _managed_settings(page, app_url_plain, model_server, helper_steps=5)
+    page.locator("#task").fill("Ask the helper and wait.")
+    page.get_by_role("button", name="Run").click()
+    run = page.locator(".run").last
+    expect(run.locator(".step[data-agent='helper'] .output")).to_contain_text("first helper step 2", timeout=120_000)
+    expect(run.locator(".step")).to_have_count(3)  # the helper's second step is waiting on its model
+    page.get_by_role("button", name="Stop the run (Esc)").click()
+    expect(run).to_have_attribute("data-status", "cancelled", timeout=30_000)
+    assert page.evaluate(SANDBOX_SESSIONS) == 0  # the manager's and the helper's sandboxes are both gone
+    assert len(model_server.chat_requests()) == 3
+    assert run.locator(".final").count() == 0
