@@ -62,6 +62,9 @@ def test_the_managers_code_calls_the_helper_whose_steps_are_labelled_and_whose_a
     assert len(requests) == 4
     assert "You are a helper agent" in requests[1].json["messages"][0]["content"]
     assert "helper(task: str) -> str" in requests[0].json["messages"][0]["content"]
+    page.get_by_role("button", name="Settings").click()  # the mode and the budget are kept with the settings
+    expect(page.locator("select[name=mode]")).to_have_value("managed")
+    expect(page.locator("input[name=helperMaxSteps]")).to_have_value("3")
 
 
 def test_a_helper_out_of_steps_raises_managed_agent_stopped_in_the_managers_code(page, app_url,
