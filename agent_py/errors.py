@@ -31,7 +31,9 @@
     │   └── ManagedAgentStopped         a managed agent (agent_py.managed) ended without an answer; .stop_reason
     ├── ParseError                      the model reply held no runnable code (becomes an observation)
     ├── RunStopped                      a guardrail or the user ended the run; .reason is a StopReason value
-    └── ConfigError                     settings that cannot work (bad URL, negative limits, ...)
+    ├── ConfigError                     settings that cannot work (bad URL, negative limits, ...)
+    └── WorkspaceError                  a workspace file that cannot be put, read or restored (bad name, unknown path)
+        └── FileTooLarge                over a size limit; .path, .size, .limit (bytes)
 
 Policy (see agent_py.loop): ModelError after retries, SandboxIsolationError and our own bugs end a run;
 SandboxTimeout/SandboxMemoryError/ToolError/ParseError become observations and the loop goes on.
@@ -74,6 +76,8 @@ __all__ = [
     "ParseError",
     "RunStopped",
     "ConfigError",
+    "WorkspaceError",
+    "FileTooLarge",
 ]
 
 
@@ -251,3 +255,14 @@ class RunStopped(AgentError):
 
 class ConfigError(AgentError):
     pass
+
+
+# --- workspace files ------------------------------------------------------------------------------------------
+
+
+class WorkspaceError(AgentError):
+    pass
+
+
+class FileTooLarge(WorkspaceError):
+    """Fields path, size and limit (bytes)."""

@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "Event", "RunStarted", "StepStarted", "ModelDelta", "ReasoningDelta", "CodeReady", "ExecutionStarted",
     "Observation", "ToolCall", "Vetoed", "FinalAnswer", "UsageUpdate", "StepFinished", "RunError", "RunFinished",
+    "FilesChanged", "Checkpoint", "CheckpointsDropped",
 ]
 
 
@@ -127,3 +128,35 @@ class RunFinished(Event):
     summary: str = ""
     steps: int = 0
     usage: dict[str, Any] = field(default_factory=dict)
+
+
+# --- workspace files (agent_py/workspace.py) -------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class FilesChanged(Event):
+    """The sandbox's files after a step that changed them: [{path, size}] under /workspace."""
+
+    files: list[dict[str, Any]]
+
+
+@dataclass(kw_only=True)
+class Checkpoint(Event):
+    """The workspace after `step`: files [{path, size, sha256}], changes [{path, change: added|modified|deleted,
+    size, binary, diff}]; stored_bytes / cap_bytes: distinct contents the run's checkpoints keep, and their cap."""
+
+    files: list[dict[str, Any]]
+    changes: list[dict[str, Any]]
+    stored_bytes: int = 0
+    cap_bytes: int = 0
+
+
+@dataclass(kw_only=True)
+class CheckpointsDropped(Event):
+    """Checkpoints of `steps` are gone (reason "cap": the oldest, to stay under cap_bytes; "too_large": this
+    step's files alone are over the cap, so it got none); `message` says so in words."""
+
+    steps: list[int]
+    reason: str
+    message: str
+    cap_bytes: int = 0

@@ -191,7 +191,11 @@ class BrowserSandbox:
         return bytes((await self._session.getFile(path)).to_py())
 
     async def list_files(self) -> list[dict[str, Any]]:
+        """[{path, size, mtime}] of every file under /workspace."""
         return _to_py(await self._session.listFiles())
+
+    async def delete_file(self, path: str) -> None:
+        await self._session.deleteFile(path)
 
 
 async def probe(op: str, value: str) -> Any:

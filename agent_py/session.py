@@ -95,7 +95,10 @@ def _model_for(settings: RunSettings) -> Any:
 
 
 async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: dict[str, Any] | None,
-                      emit: Emit) -> Any:
+                      emit: Emit, workspace: Any = None, emit_blobs: Any = None,
+                      checkpoint_cap: int | None = None) -> Any:
+    """One run. With a `workspace` (agent_py.workspace.Workspace) the sandbox starts with its files and every step
+    that changes them is checkpointed (contents go out once through `emit_blobs(run_id, {sha256: bytes})`)."""
     from agent_py.guardrails import Limits
     from agent_py.loop import Agent
     from agent_py.memory import RunRecord
@@ -124,8 +127,19 @@ async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: 
     def tool_created(tool: Any) -> None:  # the page stores it (static/app/ui/created_tools.mjs)
         emit({"type": "ToolCreated", "run_id": run_id, "step": current_step["n"], "tool": tool.to_dict()})
 
-    sandbox = await BrowserSandbox.create(f"run-{run_id}", tools=tools, **settings.sandbox.create_options(),
-                                          created=settings.created_tools, on_tool_created=tool_created)
+    sandbox: Any = await BrowserSandbox.create(f"run-{run_id}", tools=tools, **settings.sandbox.create_options(),
+                                               created=settings.created_tools, on_tool_created=tool_created)
+    if workspace is not None:
+        from agent_py.workspace import DEFAULT_CHECKPOINT_CAP, CheckpointLog, TrackedSandbox
+
+        checkpoints = CheckpointLog(cap_bytes=checkpoint_cap or DEFAULT_CHECKPOINT_CAP)
+        sandbox = TrackedSandbox(sandbox, workspace, checkpoints, emit=emit, emit_blobs=emit_blobs, run_id=run_id,
+                                 step=lambda: current_step["n"])
+        try:
+            await sandbox.start()
+        except BaseException:
+            await sandbox.close()
+            raise
     model = _model_for(settings)
     agent = Agent(model, sandbox, limits=limits, output_limit=settings.sandbox.output_limit,
                   hooks=run_hooks(settings))

@@ -62,6 +62,7 @@ UI_LIBS: list[tuple[str, str, str]] = [
     ("@highlightjs/cdn-assets", "styles/github-dark.min.css", "hljs-github-dark.min.css"),
     ("uplot", "dist/uPlot.esm.js", "uPlot.esm.js"),  # charts: 45 KB, canvas, fast
     ("uplot", "dist/uPlot.min.css", "uPlot.min.css"),
+    ("fflate", "esm/browser.js", "fflate.mjs"),  # checkpoint zips: 30 KB, maintained, no dependencies
 ]
 
 BUILD_VENV = REPO_ROOT / ".venv-build"

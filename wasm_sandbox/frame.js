@@ -10,7 +10,7 @@
 // Control port (from the agent, see client.mjs), requests {op, id, ...} answered {id, ok, value | error}:
 //   create {session, options: {timeoutMs, memoryMb, outputLimit, stubs, asyncTools, allowedImports}}, run {session, code, async},
 //   reset {session}, terminate {session}, put-file {session, path, bytes}, get-file {session, path},
-//   list-files {session}, stats {}, and for the benchmark: probe-spawn {kind: "bare" | "sandbox"} -> {ms},
+//   list-files {session}, delete-file {session, path}, stats {}, and for the benchmark: probe-spawn {kind: "bare" | "sandbox"} -> {ms},
 //   probe-echo {payload} -> payload (through a worker that only echoes: the same hop as a cell, without Python)
 // and, from the frame: tool-call {session, runId, callId, name, argsJson}; the agent answers
 //   tool-result {session, callId, reply} (reply: a JSON string {ok, value} | {ok: false, error: {type, message}}).
@@ -539,6 +539,14 @@ onmessage = ({ data }) => {
       if (spareHandle?.filesDone && !spareHandle.dead) await fsOnWorker(spareHandle, "put", path, bytes).catch(() => {});
       return { path, size: bytes.length };
     }
+    if (op === "delete") {
+      const path = checkPath(message.path);
+      session.files.delete(path);
+      await fsOnWorker(session.worker, "delete", path);
+      const spareHandle = session.spare;
+      if (spareHandle?.filesDone && !spareHandle.dead) await fsOnWorker(spareHandle, "delete", path).catch(() => {});
+      return {};
+    }
     if (op === "get") {
       const value = await fsOnWorker(session.worker, "get", checkPath(message.path));
       if (!(value instanceof Uint8Array)) throw new Error("the sandbox answered a file read with something else");
@@ -602,6 +610,7 @@ onmessage = ({ data }) => {
     "put-file": (m) => fileOp("put", m),
     "get-file": (m) => fileOp("get", m),
     "list-files": (m) => fileOp("list", m),
+    "delete-file": (m) => fileOp("delete", m),
     stats: async () => ({ ...stats, sessions: sessions.size, isolated }),
     "probe-spawn": (m) => probeSpawn(m.kind === "bare" ? "bare" : "sandbox"),
     "probe-echo": (m) => probeEcho(m.payload),

@@ -234,6 +234,14 @@ function fsOp({ reqId, op, path, bytes }) {
       FS.writeFile(path, new Uint8Array(bytes));
     } else if (op === "get") {
       value = FS.readFile(path); // Uint8Array
+    } else if (op === "delete") {
+      try {
+        FS.unlink(path);
+      } catch (err) {
+        let exists = true;
+        try { FS.stat(path); } catch { exists = false; }
+        if (exists) throw err; // gone already is what a delete wants
+      }
     } else if (op === "list") {
       value = [];
       const walk = (dir) => {

@@ -11,6 +11,10 @@
  *   {type: "boot-error", message}          boot failed; nothing is half-loaded silently
  *   {type: "exec-result", id, ok, value | error}
  *   {type: "event", event}                 agent events, forwarded as plain JSON
+ *   {type: "checkpoint-blobs", runId, blobs: [[sha256, Uint8Array]]}   contents of a run's checkpoints, each once,
+ *                                          posted before the Checkpoint event that needs them
+ * Workspace files (docs/ARCHITECTURE.md, "Files"): put-file {name, bytes}, get-file {path}, restore-files
+ * {files: [{path, bytes}]}, each answered {type: "reply", id, ok, value | error}; bytes are never logged.
  */
 
 import { fetchWheels } from "./wheels.mjs";
@@ -148,7 +152,10 @@ async function getRuntime() {
   await modelLayerReady;
   if (!runtime) {
     const { WebRuntime } = pyodide.pyimport("agent_py.web_runtime");
-    runtime = WebRuntime((eventJson) => postMessage({ type: "event", event: JSON.parse(eventJson) }));
+    runtime = WebRuntime(
+      (eventJson) => postMessage({ type: "event", event: JSON.parse(eventJson) }),
+      (runId, blobs) => postMessage({ type: "checkpoint-blobs", runId, blobs }, blobs.map(([, bytes]) => bytes.buffer)),
+    );
   }
   return runtime;
 }
@@ -164,6 +171,30 @@ async function answerRequest({ type, id, ...payload }) {
     reply = { ok: false, error: { type: "WorkerError", message: String(err?.message ?? err) } };
   }
   postMessage({ type: "reply", id, ...reply });
+}
+
+const FILE_REQUESTS = new Set(["put-file", "get-file", "restore-files"]);
+
+/** Workspace files: the bytes go to Python as Uint8Array and come back as one (transferred, not copied again). */
+async function answerFileRequest(data) {
+  let reply;
+  const transfer = [];
+  try {
+    const rt = await getRuntime();
+    if (data.type === "put-file") {
+      reply = JSON.parse(rt.put_file(String(data.name ?? ""), new Uint8Array(data.bytes ?? new ArrayBuffer(0))));
+    } else if (data.type === "get-file") {
+      reply = rt.get_file(String(data.path ?? ""));
+      if (reply.ok) transfer.push(reply.value.bytes.buffer);
+    } else {
+      const files = (Array.isArray(data.files) ? data.files : []).map((f) => ({
+        path: String(f?.path ?? ""), bytes: new Uint8Array(f?.bytes ?? new ArrayBuffer(0)) }));
+      reply = JSON.parse(rt.restore_files(files));
+    }
+  } catch (err) {
+    reply = { ok: false, error: { type: "WorkerError", message: String(err?.message ?? err) } };
+  }
+  postMessage({ type: "reply", id: data.id, ...reply }, transfer);
 }
 
 async function startRun({ runId, task, settings, resume }) {
@@ -191,6 +222,7 @@ function handle(message) {
   if (data?.type === "start-run") return startRun(data);
   if (data?.type === "stop-run") return stopRun(data);
   if (REQUESTS.has(data?.type)) return answerRequest(data);
+  if (FILE_REQUESTS.has(data?.type)) return answerFileRequest(data);
   if (hostTools.handles(data)) return hostTools.handle(data); // embed mode: the host page's tools
   if (data?.type === "sandbox-port" && message.ports[0]) {
     // Python reaches the sandbox iframe as the JS module `codeact_sandbox` (see agent_py/sandbox.py). Registered

@@ -72,7 +72,11 @@ export function createFiles({ dialog, agent, dropTarget = document.body, onNotic
     inputList.append(row);
     const status = row.querySelector(".file-size");
     try {
-      if (file.size > MAX_FILE_BYTES) throw new Error(`larger than ${formatSize(MAX_FILE_BYTES)}`);
+      if (file.size > MAX_FILE_BYTES) {
+        // The same typed error the worker gives (agent_py.errors.FileTooLarge), before any byte is read.
+        throw Object.assign(new Error(`larger than the ${formatSize(MAX_FILE_BYTES)} limit for one file`),
+          { name: "FileTooLarge", detail: { type: "FileTooLarge", size: file.size, limit: MAX_FILE_BYTES } });
+      }
       const bytes = await file.arrayBuffer();
       const value = await answerWithin(agent.request("put-file", { name: file.name, bytes }), agent.ready,
         NO_ANSWER_MS, "the agent worker did not answer put-file");
@@ -82,8 +86,9 @@ export function createFiles({ dialog, agent, dropTarget = document.body, onNotic
       return value;
     } catch (err) {
       row.dataset.state = "error";
-      status.textContent = `${formatSize(file.size)} · not sent: ${err.message}`;
-      onNotice(`${file.name} could not be put in the sandbox: ${err.message}`);
+      const why = err.name && err.name !== "Error" ? `${err.name}: ${err.message}` : err.message;
+      status.textContent = `${formatSize(file.size)} · not sent: ${why}`;
+      onNotice(`${file.name} could not be put in the sandbox: ${why}`);
       throw err;
     }
   }
