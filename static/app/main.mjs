@@ -4,7 +4,7 @@
  *   codeact.agent            the agent worker (static/app/agent_host.mjs)
  *   codeact.start(task, {demo})   start a run from code, as the Run button does; returns the run id
  *   codeact.ui.renderEvent(event) feed one agent event through the same path as the worker's (test seam)
- *   codeact.ui.{timeline, settings, history, files, store}   the UI modules
+ *   codeact.ui.{timeline, settings, history, files, checkpoints, store}   the UI modules
  * The UI is usable before Python is ready: a run started during boot waits in the worker's queue.
  */
 import { startAgentWorker } from "./agent_host.mjs";
@@ -19,6 +19,8 @@ import { createHistory } from "./ui/history.mjs";
 import { holdRunLock, watchAbandonedRuns } from "./ui/run_locks.mjs";
 import { createFiles } from "./ui/files.mjs";
 import { createCreatedTools } from "./ui/created_tools.mjs";
+import { createCheckpoints } from "./ui/checkpoints.mjs";
+import { openBlobs } from "./ui/checkpoint_blobs.mjs";
 import { enableOffline, WORKER_RESOURCES_PY } from "./ui/offline.mjs";
 
 performance.mark("shell-visible");
@@ -78,6 +80,21 @@ const createdTools = createCreatedTools({
     $("tools-count").textContent = String(count);
   },
 });
+
+// --- workspace checkpoints: contents arrive once each, before the Checkpoint event that lists them ----------
+const blobsReady = openBlobs({ onProblem: notice });
+agent.worker.addEventListener("message", ({ data }) => {
+  if (data?.type === "checkpoint-blobs" && Array.isArray(data.blobs)) {
+    blobsReady.then((blobs) => blobs.put(String(data.runId), data.blobs));
+  }
+});
+const checkpoints = createCheckpoints({ dialog: $("checkpoints"), agent, blobs: blobsReady, onNotice: notice });
+let shownRunId = null; // the run whose checkpoints the panel lists: the live one, or the one opened from history
+
+function showCheckpoints(record) {
+  shownRunId = record?.id ?? null;
+  checkpoints.show(record);
+}
 
 // --- runs and their records ---------------------------------------------------------------------------------
 // Storage opens in the background: nothing waits for it, and when it is unavailable runs are kept in memory.
@@ -140,7 +157,14 @@ function onAgentEvent(event) {
     runLocks.get(runId)?.();
     runLocks.delete(runId);
   }
-  records.set(runId, applyEvent(records.get(runId), event));
+  const record = applyEvent(records.get(runId), event);
+  records.set(runId, record);
+  if (event.type === "RunStarted" || runId === shownRunId) showCheckpoints(record);
+  if (event.type === "CheckpointsDropped") {
+    checkpoints.dropped(event);
+    const kept = new Set((record.checkpoints ?? []).flatMap((c) => c.files.map((f) => f.sha256)));
+    blobsReady.then((blobs) => blobs.keepOnly(runId, kept));
+  }
   timeline.render(event);
   timeline.attach(runId, event.step, files.handleEvent(event));
   scheduleSave(runId, URGENT.has(event.type));
@@ -159,6 +183,7 @@ function start(task, { demo = null, resume = null } = {}) {
   if (!timeline.runs.has(runId)) timeline.startRun(runId, title, { recorded: Boolean(demo) });
   const record = resume ?? newRunRecord({ id: runId, task: title, settings: runSettings, recorded: Boolean(demo) });
   records.set(runId, record);
+  showCheckpoints(record);
   if (!pythonReady) timeline.runs.get(runId).status.textContent = "Queued: starts as soon as Python is ready…";
   agent.startRun(task, runSettings, { runId, resume: resume ? toResume(resume) : null });
   setRunning(runId);
@@ -180,6 +205,7 @@ function showStored(record, badge) {
   $("welcome").hidden = true;
   timeline.startRun(record.id, record.task, { badge, recorded: record.recorded });
   for (const event of record.events ?? []) timeline.render({ ...event, run_id: record.id });
+  showCheckpoints(record);
 }
 
 let replayTimer = null;
@@ -230,8 +256,15 @@ function showInterrupted(record) {
 
 storeReady.then((store) => watchAbandonedRuns(store, { onInterrupted: showInterrupted, isLocal: (id) => runLocks.has(id) }));
 
+// Deleting a run from history deletes its checkpoint contents too.
+const withBlobCleanup = (store) => Object.assign(Object.create(store), {
+  async deleteRun(id) {
+    await store.deleteRun(id);
+    await (await blobsReady).deleteRun(id);
+  },
+});
 const historyReady = storeReady.then((store) => createHistory({
-  dialog: $("history"), store, onOpen: (r) => showStored(r, "from history"), onReplay: replay,
+  dialog: $("history"), store: withBlobCleanup(store), onOpen: (r) => showStored(r, "from history"), onReplay: replay,
   onContinue: continueRun, onNotice: notice,
 }));
 
@@ -263,6 +296,7 @@ $("open-settings").addEventListener("click", () => settings.open());
 $("open-history").addEventListener("click", async () => (await historyReady).open());
 $("open-files").addEventListener("click", () => files.open());
 $("open-tools").addEventListener("click", () => createdTools.open());
+$("open-checkpoints").addEventListener("click", () => checkpoints.open());
 $("demos").addEventListener("click", (event) => {
   const button = event.target.closest("[data-demo]");
   if (button && !currentRun) start("", { demo: button.dataset.demo });
@@ -270,7 +304,10 @@ $("demos").addEventListener("click", (event) => {
 
 window.codeact = {
   agent, ready: agent.ready, sandbox, timeline, settings, start, stop,
-  ui: { renderEvent: onAgentEvent, timeline, settings, files, createdTools, store: storeReady, history: historyReady, records },
+  ui: {
+    renderEvent: onAgentEvent, timeline, settings, files, createdTools, checkpoints, blobs: blobsReady,
+    store: storeReady, history: historyReady, records,
+  },
 };
 // Embed mode: the page is the iframe of a <codeact-agent> on another site (static/embed/embed_page.mjs).
 if (new URLSearchParams(location.search).has("embed")) {

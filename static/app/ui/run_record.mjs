@@ -24,7 +24,7 @@ export function newRunRecord({ id, task, settings = {}, recorded = false }) {
     id, task, title: task, recorded, settings: withoutKeys(settings),
     createdAt: now, updatedAt: now, status: "running", stopReason: "", finalAnswer: null, summary: "",
     usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, cost: null,
-    steps: [], events: [],
+    steps: [], events: [], checkpoints: [],
   };
 }
 
@@ -39,6 +39,9 @@ export function applyEvent(record, event) {
   if ((event.type === "ModelDelta" || event.type === "ReasoningDelta") && last?.type === event.type
       && last.step === event.step) {
     next.events = [...record.events.slice(0, -1), { ...last, text: last.text + event.text }];
+  } else if (event.type === "Checkpoint") {
+    // The diffs are kept once, in record.checkpoints; the event stream keeps the rest.
+    next.events = [...record.events, { ...event, changes: (event.changes ?? []).map(({ diff, ...change }) => change) }];
   } else {
     next.events = [...record.events, event];
   }
@@ -56,6 +59,15 @@ export function applyEvent(record, event) {
       break;
     case "FinalAnswer":
       next.finalAnswer = event.value;
+      break;
+    case "Checkpoint": // the workspace after a step (agent_py/workspace.py); contents are in ui/checkpoint_blobs.mjs
+      next.checkpoints = [...(record.checkpoints ?? []).filter((c) => c.step !== event.step), {
+        step: event.step, ts: event.ts, files: event.files ?? [], changes: event.changes ?? [],
+        storedBytes: event.stored_bytes ?? 0, capBytes: event.cap_bytes ?? 0 }];
+      break;
+    case "CheckpointsDropped":
+      next.checkpoints = (record.checkpoints ?? []).filter((c) => !(event.steps ?? []).includes(c.step));
+      next.checkpointNotes = [...(record.checkpointNotes ?? []), String(event.message ?? "")].slice(-5);
       break;
     case "RunFinished":
       next.status = event.status;
