@@ -143,12 +143,14 @@ class FilesChanged(Event):
 @dataclass(kw_only=True)
 class Checkpoint(Event):
     """The workspace after `step`: files [{path, size, sha256}], changes [{path, change: added|modified|deleted,
-    size, binary, diff}]; stored_bytes / cap_bytes: distinct contents the run's checkpoints keep, and their cap."""
+    size, binary, diff}]; stored_bytes / cap_bytes: distinct contents the run's checkpoints keep, and their cap;
+    duration_ms: listing, reading, hashing and diffing after the cell."""
 
     files: list[dict[str, Any]]
     changes: list[dict[str, Any]]
     stored_bytes: int = 0
     cap_bytes: int = 0
+    duration_ms: float = 0.0
 
 
 @dataclass(kw_only=True)

@@ -7,9 +7,9 @@
     await box.start()                             # the workspace's files go into the new sandbox
     await box.run(code)                           # after the cell: FilesChanged + Checkpoint events when files changed
 
-Changes are found by sha256 of the contents listed after each cell (a file whose size and mtime did not move is
-not read again). A checkpoint holds the manifest ({path, size, sha256}), the per-file changes with a unified diff for
-text (capped) or "binary", and the step that made it. Contents are deduplicated by sha256; the contents kept by one
+Changes are found by sha256 of the contents of every file listed after each cell. A checkpoint holds the manifest
+({path, size, sha256}), the per-file changes with a unified diff for text (capped) or "binary", and the step that
+made it. Contents are deduplicated by sha256; the contents kept by one
 run's checkpoints are capped (`cap_bytes`): the oldest checkpoints are dropped, with a CheckpointsDropped event
 that says so. The page stores the contents (sent once per sha256) and the events (docs/ARCHITECTURE.md, "Files").
 File contents are never logged.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -145,11 +146,14 @@ class CheckpointLog:
 
 class Workspace:
     """The files every new sandbox of this agent worker starts with: what the user dropped, what earlier steps
-    wrote, or a checkpoint the user restored. `generation` moves on each restore, so a live sandbox catches up."""
+    wrote, or a checkpoint the user restored. `generation` moves on each restore (a live sandbox is rewritten to
+    match), `revision` on each put (a live sandbox gets the new file before its next cell: `uploaded`)."""
 
     def __init__(self) -> None:
         self.files: Files = {}
         self.generation = 0
+        self.revision = 0
+        self.uploaded: dict[str, int] = {}  # path -> revision of its last put
 
     def put(self, name: str, data: bytes) -> dict[str, Any]:
         path = workspace_path(name)
@@ -161,7 +165,8 @@ class Workspace:
             raise FileTooLarge(f"the workspace would hold {total} bytes, over its {MAX_WORKSPACE_BYTES}-byte limit",
                                path=path, size=total, limit=MAX_WORKSPACE_BYTES)
         self.files[path] = bytes(data)
-        self.generation += 1
+        self.revision += 1
+        self.uploaded[path] = self.revision
         log.info("file put", path=path, size=len(data))
         return {"path": path, "size": len(data)}
 
@@ -201,7 +206,7 @@ class TrackedSandbox:
         self._run_id = run_id
         self._step = step
         self._generation = -1
-        self._seen: dict[str, tuple[int, float]] = {}  # path -> (size, mtime) when last read
+        self._revision = 0  # the workspace's put revision this sandbox has caught up with
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -217,35 +222,40 @@ class TrackedSandbox:
                 await self._inner.delete_file(entry["path"])
         for path, data in wanted.items():
             await self._inner.put_file(path, data)
-        self._seen = {e["path"]: (int(e["size"]), float(e.get("mtime", 0))) for e in await self._inner.list_files()}
         self._generation = self._workspace.generation
+        self._revision = self._workspace.revision
+
+    def _pending_puts(self) -> list[str]:
+        return [path for path, rev in self._workspace.uploaded.items()
+                if rev > self._revision and path in self._workspace.files]
 
     async def run(self, code: str) -> Any:
         if self._generation != self._workspace.generation:
-            await self._sync()  # a restore (or a drop) happened since the last cell
+            await self._sync()  # a restore happened since the last cell
+        elif self._workspace.revision != self._revision:
+            for path in self._pending_puts():  # files dropped while the run went on
+                await self._inner.put_file(path, self._workspace.files[path])
+            self._revision = self._workspace.revision
         result = await self._inner.run(code)
         if self._generation == self._workspace.generation:  # else a restore during the cell wins
-            try:
-                await self._after_cell()
-            except Exception as err:  # noqa: BLE001 - a lost listing must not fail the step; the next one catches up
-                log.warn("workspace not checkpointed", error=type(err).__name__, detail=str(err)[:200])
+            await self._after_cell()
         return result
 
     async def _read(self) -> Files:
-        before = self._workspace.files
-        files: Files = {}
-        seen = {}
-        for entry in await self._inner.list_files():
-            path, stamp = entry["path"], (int(entry["size"]), float(entry.get("mtime", 0)))
-            seen[path] = stamp
-            files[path] = before[path] if self._seen.get(path) == stamp and path in before else \
-                await self._inner.get_file(path)
-        self._seen = seen
-        return files
+        # Every file is read: the sandbox's mtimes have one-second resolution, so a same-size rewrite within a
+        # second would look unchanged. Hashing the contents is the only reliable test.
+        return {entry["path"]: await self._inner.get_file(entry["path"]) for entry in await self._inner.list_files()}
 
     async def _after_cell(self) -> None:
+        started = time.perf_counter()
         before = self._workspace.files
-        after = await self._read()
+        try:
+            after = await self._read()
+        except Exception as err:  # noqa: BLE001 - the sandbox lost a listing: no checkpoint now, the next cell catches up
+            log.warn("workspace not checkpointed", error=type(err).__name__, detail=str(err)[:200])
+            return
+        for path in self._pending_puts():  # dropped during the cell: not in the sandbox before the next one
+            after[path] = self._workspace.files[path]
         if manifest(before) == manifest(after):
             return
         step = self._step()
@@ -259,7 +269,8 @@ class TrackedSandbox:
                 self._emit_blobs(self._run_id, blobs)
             self._emit(CheckpointEvent(run_id=self._run_id, step=step, files=checkpoint.files,
                                        changes=checkpoint.changes, stored_bytes=self._log.stored_bytes(),
-                                       cap_bytes=self._log.cap_bytes).to_dict())
+                                       cap_bytes=self._log.cap_bytes,
+                                       duration_ms=round((time.perf_counter() - started) * 1000, 2)).to_dict())
         if dropped:
             too_large = checkpoint is None
             message = (f"Step {step}'s files are larger than the {self._log.cap_bytes}-byte checkpoint cap: "

@@ -167,6 +167,7 @@ function onAgentEvent(event) {
   }
   timeline.render(event);
   timeline.attach(runId, event.step, files.handleEvent(event));
+  timeline.attach(runId, event.step, checkpoints.cardNote(event));
   scheduleSave(runId, URGENT.has(event.type));
   if (event.type === "RunFinished" && runId === currentRun) setRunning(null);
 }

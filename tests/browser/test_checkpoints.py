@@ -36,6 +36,11 @@ def code(body: str) -> str:
     return f"```python\n{body}\n```"
 
 
+def write(name: str, mode: str, data: str) -> str:
+    """Model code that writes a file and closes it (MicroPython flushes a file's buffer only on close)."""
+    return f"with open({name!r}, {mode!r}) as f:\n    f.write({data})"
+
+
 def settings_for(model_server, **extra) -> dict:  # noqa: ANN001, ANN003
     return {"provider": "openai", "baseUrl": model_server.url + "/v1", "model": "scripted-model", **extra}
 
@@ -60,8 +65,8 @@ def test_steps_that_change_files_leave_checkpoints_to_diff_restore_download_and_
                                                                                       model_server) -> None:
     page = ready_page
     events = run(page, model_server, "Make some files",
-                 code("open('a.txt', 'w').write('one\\n')\nopen('b.bin', 'wb').write(bytes([0, 1, 2, 255]))"),
-                 code("open('a.txt', 'a').write('two\\n')"),
+                 code(write("a.txt", "w", "'one\\n'") + "\n" + write("b.bin", "wb", "bytes([0, 1, 2, 255])")),
+                 code(write("a.txt", "a", "'two\\n'")),
                  code("print(open('a.txt').read())"),  # reads only: no checkpoint
                  code("import os\nos.remove('b.bin')"),
                  code("final_answer('done')"))
@@ -77,7 +82,11 @@ def test_steps_that_change_files_leave_checkpoints_to_diff_restore_download_and_
     assert "+two" in checkpoints[1]["changes"][0]["diff"]
     assert [e["step"] for e in events if e["type"] == "FilesChanged"] == [1, 2, 4]
 
-    # The diff a step made, in the panel.
+    # The step's card links to its checkpoint; the panel shows the diff the step made.
+    assert "Checkpoint: +a.txt +b.bin" in page.locator(".step[data-step='1'] .checkpoint-note").inner_text()
+    page.get_by_role("button", name="Open the checkpoint of step 4").click()
+    assert "b.bin (deleted)" in page.get_by_role("region", name="Changes made by step 4").inner_text()
+    page.keyboard.press("Escape")
     page.get_by_role("button", name="Checkpoints").click()
     rows = page.locator("#checkpoints .checkpoint")
     assert [rows.nth(i).get_attribute("data-step") for i in range(rows.count())] == ["1", "2", "4"]
@@ -121,9 +130,9 @@ def test_the_cap_drops_the_oldest_checkpoints_with_a_notice(ready_page, model_se
         window.__notices.push(n.textContent)))).observe(document.getElementById('notices'), { childList: true });
     }""")
     events = run(page, model_server, "Rewrite a file",
-                 code("open('v.txt', 'w').write('version 1\\n')"),
-                 code("open('v.txt', 'w').write('version 2\\n')"),
-                 code("open('v.txt', 'w').write('version 3\\n')"),
+                 code(write("v.txt", "w", "'version 1\\n'")),
+                 code(write("v.txt", "w", "'version 2\\n'")),
+                 code(write("v.txt", "w", "'version 3\\n'")),
                  code("final_answer('ok')"), checkpointCapMb=cap_mb)
     run_id = events[0]["run_id"]
     dropped = [e for e in events if e["type"] == "CheckpointsDropped"]

@@ -151,7 +151,7 @@ async def test_a_tracked_sandbox_checkpoints_changed_steps_and_catches_up_after_
     assert [c["changes"][0]["change"] for c in checkpoints] == ["added", "modified", "deleted"]
     assert "-v1\n+v2\n" in checkpoints[1]["changes"][0]["diff"]
     assert sorted(blobs.values()) == [b"input\n", b"v1\n", b"v2\n"]  # each content once
-    assert box.reads == 2  # out.txt twice: in.txt was known from the seeding, unchanged files are not read again
+    assert box.reads == 7  # every file after every cell: in.txt 3 times, out.txt 4 times
 
     # Restore step 1's files: the live sandbox is rewritten before its next cell, which reads them.
     first = {f["path"]: blobs[f["sha256"]] for f in checkpoints[0]["files"]}
@@ -160,3 +160,63 @@ async def test_a_tracked_sandbox_checkpoints_changed_steps_and_catches_up_after_
     await cell(5, lambda b: seen.update(b.fs))
     assert seen == {"/workspace/in.txt": b"input\n", "/workspace/out.txt": b"v1\n"}
     assert events[-1]["type"] == "Checkpoint" and events[-1]["step"] == 4  # restoring is not a step's change
+
+
+@pytest.mark.anyio
+async def test_a_file_dropped_during_a_cell_is_kept_and_reaches_the_next_cell() -> None:
+    workspace = Workspace()
+    events: list[dict[str, Any]] = []
+    box = MemoryBox()
+    tracked = TrackedSandbox(box, workspace, CheckpointLog(), emit=events.append, emit_blobs=None, run_id="r",
+                             step=lambda: 1)
+    await tracked.start()
+
+    def cell(b: MemoryBox) -> None:
+        b.write("/workspace/made.txt", b"made")
+        workspace.put("dropped.txt", b"late")  # the page's put-file arrives while the cell runs
+
+    await tracked.run(cell)
+    assert workspace.files == {"/workspace/made.txt": b"made", "/workspace/dropped.txt": b"late"}
+    seen: dict[str, bytes] = {}
+    await tracked.run(lambda b: seen.update(b.fs))
+    assert seen == workspace.files
+
+
+@pytest.mark.anyio
+async def test_a_tracked_sandbox_over_its_cap_says_which_checkpoints_went() -> None:
+    events: list[dict[str, Any]] = []
+    step = {"n": 0}
+    tracked = TrackedSandbox(MemoryBox(), Workspace(), CheckpointLog(cap_bytes=25), emit=events.append,
+                             emit_blobs=None, run_id="r", step=lambda: step["n"])
+    await tracked.start()
+    for n in (1, 2, 3):
+        step["n"] = n
+        await tracked.run(lambda b, n=n: b.write("/workspace/v.txt", b"version %d\n" % n))
+    await tracked.run(lambda b: b.write("/workspace/big", b"x" * 26))
+    dropped = [e for e in events if e["type"] == "CheckpointsDropped"]
+    assert [(e["step"], e["steps"], e["reason"]) for e in dropped] == [(3, [1], "cap"), (3, [3], "too_large")]
+    assert "dropped the oldest (step 1)" in dropped[0]["message"]
+    assert [e["step"] for e in events if e["type"] == "Checkpoint"] == [1, 2, 3]
+
+
+@pytest.mark.anyio
+async def test_a_lost_listing_skips_one_checkpoint_but_our_own_bugs_are_raised() -> None:
+    class LosingBox(MemoryBox):
+        async def list_files(self) -> list[dict[str, Any]]:
+            raise RuntimeError("the frame lost the worker")
+
+    workspace = Workspace()
+    tracked = TrackedSandbox(MemoryBox(), workspace, CheckpointLog(), emit=lambda e: None, emit_blobs=None,
+                             run_id="r", step=lambda: 1)
+    await tracked.start()
+    tracked._inner = LosingBox()
+    assert await tracked.run(lambda b: None) == {"stdout": ""}
+
+    def broken_emit(event: dict[str, Any]) -> None:
+        raise ValueError("a bug of ours")
+
+    tracked = TrackedSandbox(MemoryBox(), workspace, CheckpointLog(), emit=broken_emit, emit_blobs=None,
+                             run_id="r", step=lambda: 1)
+    await tracked.start()
+    with pytest.raises(ValueError):
+        await tracked.run(lambda b: b.write("/workspace/x", b"1"))

@@ -144,5 +144,22 @@ export function createCheckpoints({ dialog, agent, blobs, onNotice = () => {} })
       render();
       dialog.showModal();
     },
+    /** For a step's card: what the step changed, and a button to its checkpoint (diff shown). */
+    cardNote(event) {
+      if (event?.type !== "Checkpoint" || !Array.isArray(event.changes)) return null;
+      const box = el("div", "files-written checkpoint-note");
+      const counts = event.changes.map((c) => `${SIGN[c.change] ?? "?"}${c.path.replace(WORKSPACE, "")}`);
+      box.append(el("span", "", `Checkpoint: ${counts.join(" ")}`),
+        button("Changes", `Open the checkpoint of step ${event.step}`, () => {
+          render();
+          dialog.showModal();
+          const item = list.querySelector(`.checkpoint[data-step="${event.step}"]`);
+          const diff = item?.querySelector(".checkpoint-diff");
+          if (diff) diff.hidden = false;
+          item?.querySelector("[aria-expanded]")?.setAttribute("aria-expanded", "true");
+          item?.scrollIntoView({ block: "nearest" });
+        }));
+      return box;
+    },
   };
 }
