@@ -194,6 +194,11 @@ class BrowserSandbox:
         """[{path, size, mtime}] of every file under /workspace."""
         return _to_py(await self._session.listFiles())
 
+    async def hash_files(self) -> list[dict[str, Any]]:
+        """[{path, size, mtime, sha256?}]: the listing with contents hashed in the iframe (no sha256 where the page
+        is not a secure context)."""
+        return _to_py(await self._session.hashFiles())
+
     async def delete_file(self, path: str) -> None:
         await self._session.deleteFile(path)
 

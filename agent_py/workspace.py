@@ -97,8 +97,12 @@ def file_changes(before: Files, after: Files) -> list[dict[str, Any]]:
     return changes
 
 
-def manifest(files: Files) -> list[dict[str, Any]]:
-    return [{"path": path, "size": len(data), "sha256": sha256_hex(data)} for path, data in sorted(files.items())]
+def manifest(files: Files, shas: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """[{path, size, sha256}] sorted by path; `shas` (path -> sha256) spares hashing again (slow in Pyodide:
+    ~50 ms a MB on a busy machine)."""
+    shas = shas or {}
+    return [{"path": path, "size": len(data), "sha256": shas.get(path) or sha256_hex(data)}
+            for path, data in sorted(files.items())]
 
 
 @dataclass(slots=True)
@@ -128,10 +132,11 @@ class CheckpointLog:
     def stored_bytes(self) -> int:
         return sum(self.stored().values())
 
-    def add(self, step: int, before: Files, after: Files) -> tuple[Checkpoint | None, Files, list[int]]:
+    def add(self, step: int, before: Files, after: Files,
+            shas: dict[str, str] | None = None) -> tuple[Checkpoint | None, Files, list[int]]:
         """Record `after` as step's checkpoint. Returns (the checkpoint or None when it alone is over the cap,
         the contents not yet stored {sha256: bytes}, the steps of the checkpoints dropped to stay under the cap)."""
-        checkpoint = Checkpoint(step, manifest(after), file_changes(before, after))
+        checkpoint = Checkpoint(step, manifest(after, shas), file_changes(before, after))
         own = checkpoint.shas()
         if sum(own.values()) > self.cap_bytes:
             return None, {}, [step]
@@ -140,7 +145,7 @@ class CheckpointLog:
         dropped = []
         while self.stored_bytes() > self.cap_bytes:
             dropped.append(self.checkpoints.pop(0).step)
-        fresh = {sha256_hex(data): data for data in after.values()}
+        fresh = {f["sha256"]: after[f["path"]] for f in checkpoint.files}
         return checkpoint, {sha: data for sha, data in fresh.items() if sha not in known}, dropped
 
 
@@ -151,6 +156,7 @@ class Workspace:
 
     def __init__(self) -> None:
         self.files: Files = {}
+        self.shas: dict[str, str] = {}  # path -> sha256 of files[path], kept with it
         self.generation = 0
         self.revision = 0
         self.uploaded: dict[str, int] = {}  # path -> revision of its last put
@@ -165,6 +171,7 @@ class Workspace:
             raise FileTooLarge(f"the workspace would hold {total} bytes, over its {MAX_WORKSPACE_BYTES}-byte limit",
                                path=path, size=total, limit=MAX_WORKSPACE_BYTES)
         self.files[path] = bytes(data)
+        self.shas[path] = sha256_hex(self.files[path])
         self.revision += 1
         self.uploaded[path] = self.revision
         log.info("file put", path=path, size=len(data))
@@ -179,10 +186,14 @@ class Workspace:
         for path in files:
             if not isinstance(path, str) or not path.startswith(WORKSPACE_DIR + "/") or ".." in path:
                 raise WorkspaceError(f"{path!r} is not a path under {WORKSPACE_DIR}/", path=str(path)[:200])
-        self.files = {path: bytes(data) for path, data in files.items()}
+        self.set({path: bytes(data) for path, data in files.items()})
         self.generation += 1
         log.info("workspace restored", files=len(files))
         return {"files": len(files), "bytes": sum(len(v) for v in files.values())}
+
+    def set(self, files: Files, shas: dict[str, str] | None = None) -> None:
+        self.files = files
+        self.shas = {path: (shas or {}).get(path) or sha256_hex(data) for path, data in files.items()}
 
     def listing(self) -> list[dict[str, Any]]:
         return [{"path": path, "size": len(data)} for path, data in sorted(self.files.items())]
@@ -241,29 +252,41 @@ class TrackedSandbox:
             await self._after_cell()
         return result
 
-    async def _read(self) -> Files:
-        # Every file is read: the sandbox's mtimes have one-second resolution, so a same-size rewrite within a
-        # second would look unchanged. Hashing the contents is the only reliable test.
-        return {entry["path"]: await self._inner.get_file(entry["path"]) for entry in await self._inner.list_files()}
+    async def _read(self) -> tuple[Files, dict[str, str]]:
+        """The sandbox's files now, and their sha256. The hashes come from the iframe when it can hash (then only
+        changed contents cross to this worker), else every file is read: mtimes in the sandbox have one-second
+        resolution, so they cannot tell a same-size rewrite."""
+        hash_files = getattr(self._inner, "hash_files", None)
+        listing = await (hash_files() if hash_files else self._inner.list_files())
+        known = {sha: self._workspace.files[path] for path, sha in self._workspace.shas.items()}
+        files: Files = {}
+        shas: dict[str, str] = {}
+        for entry in listing:
+            path, sha = entry["path"], entry.get("sha256")
+            data = known.get(sha) if isinstance(sha, str) else None
+            files[path] = data if data is not None else await self._inner.get_file(path)
+            # The iframe's hash is of the same bytes (no cell runs in between), and it is not model code's to forge.
+            shas[path] = sha if isinstance(sha, str) else sha256_hex(files[path])
+        return files, shas
 
     async def _after_cell(self) -> None:
         started = time.perf_counter()
-        before = self._workspace.files
+        before, before_shas = self._workspace.files, self._workspace.shas
         try:
-            after = await self._read()
+            after, shas = await self._read()
         except Exception as err:  # noqa: BLE001 - the sandbox lost a listing: no checkpoint now, the next cell catches up
             log.warn("workspace not checkpointed", error=type(err).__name__, detail=str(err)[:200])
             return
         for path in self._pending_puts():  # dropped during the cell: not in the sandbox before the next one
-            after[path] = self._workspace.files[path]
-        if manifest(before) == manifest(after):
+            after[path], shas[path] = self._workspace.files[path], self._workspace.shas[path]
+        if shas == before_shas:
             return
         step = self._step()
-        self._workspace.files = after
+        self._workspace.set(after, shas)
         self._workspace.generation += 1
         self._generation = self._workspace.generation
         self._emit(FilesChanged(run_id=self._run_id, step=step, files=self._workspace.listing()).to_dict())
-        checkpoint, blobs, dropped = self._log.add(step, before, after)
+        checkpoint, blobs, dropped = self._log.add(step, before, after, shas)
         if checkpoint is not None:
             if blobs and self._emit_blobs is not None:
                 self._emit_blobs(self._run_id, blobs)

@@ -113,6 +113,7 @@ export class SandboxClient {
       getFile: (path) => this.#request("get-file", { session: name, path }),
       listFiles: () => this.#request("list-files", { session: name }),
       deleteFile: (path) => this.#request("delete-file", { session: name, path }),
+      hashFiles: () => this.#request("hash-files", { session: name }),
     };
   }
 

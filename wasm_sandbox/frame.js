@@ -10,7 +10,7 @@
 // Control port (from the agent, see client.mjs), requests {op, id, ...} answered {id, ok, value | error}:
 //   create {session, options: {timeoutMs, memoryMb, outputLimit, stubs, asyncTools, allowedImports}}, run {session, code, async},
 //   reset {session}, terminate {session}, put-file {session, path, bytes}, get-file {session, path},
-//   list-files {session}, delete-file {session, path}, stats {}, and for the benchmark: probe-spawn {kind: "bare" | "sandbox"} -> {ms},
+//   list-files {session}, hash-files {session} (the listing with sha256 hashed here), delete-file {session, path}, stats {}, and for the benchmark: probe-spawn {kind: "bare" | "sandbox"} -> {ms},
 //   probe-echo {payload} -> payload (through a worker that only echoes: the same hop as a cell, without Python)
 // and, from the frame: tool-call {session, runId, callId, name, argsJson}; the agent answers
 //   tool-result {session, callId, reply} (reply: a JSON string {ok, value} | {ok: false, error: {type, message}}).
@@ -554,8 +554,19 @@ onmessage = ({ data }) => {
     }
     const value = await fsOnWorker(session.worker, "list", "/workspace");
     if (!Array.isArray(value)) throw new Error("the sandbox answered a listing with something else");
-    return value.filter((f) => isObject(f) && typeof f.path === "string").map((f) => ({
+    const listing = value.filter((f) => isObject(f) && typeof f.path === "string").map((f) => ({
       path: f.path, size: Number(f.size) || 0, mtime: Number(f.mtime) || 0 }));
+    // Hashed here, where model code cannot reach (the worker's own crypto it could replace), so the agent reads
+    // only the files whose contents changed. No SubtleCrypto (not a secure context): the plain listing.
+    if (op === "hash" && globalThis.crypto?.subtle) {
+      for (const file of listing) {
+        const bytes = await fsOnWorker(session.worker, "get", checkPath(file.path));
+        if (!(bytes instanceof Uint8Array)) throw new Error("the sandbox answered a file read with something else");
+        const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+        file.sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+      }
+    }
+    return listing;
   }
 
   // --- probes for the benchmark: the same hops without MicroPython ------------------------------------------
@@ -611,6 +622,7 @@ onmessage = ({ data }) => {
     "get-file": (m) => fileOp("get", m),
     "list-files": (m) => fileOp("list", m),
     "delete-file": (m) => fileOp("delete", m),
+    "hash-files": (m) => fileOp("hash", m),
     stats: async () => ({ ...stats, sessions: sessions.size, isolated }),
     "probe-spawn": (m) => probeSpawn(m.kind === "bare" ? "bare" : "sandbox"),
     "probe-echo": (m) => probeEcho(m.payload),
