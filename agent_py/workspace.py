@@ -97,6 +97,10 @@ def file_changes(before: Files, after: Files) -> list[dict[str, Any]]:
     return changes
 
 
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
 def manifest(files: Files, shas: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """[{path, size, sha256}] sorted by path; `shas` (path -> sha256) spares hashing again (slow in Pyodide:
     ~50 ms a MB on a busy machine)."""
@@ -296,9 +300,10 @@ class TrackedSandbox:
                                        duration_ms=round((time.perf_counter() - started) * 1000, 2)).to_dict())
         if dropped:
             too_large = checkpoint is None
-            message = (f"Step {step}'s files are larger than the {self._log.cap_bytes}-byte checkpoint cap: "
-                       "no checkpoint kept" if too_large else
-                       f"Checkpoint storage is capped at {self._log.cap_bytes} bytes per run: dropped the oldest "
+            cap = _size(self._log.cap_bytes)
+            message = (f"Step {step}'s files are larger than the {cap} checkpoint cap: no checkpoint kept"
+                       if too_large else
+                       f"Checkpoint storage is capped at {cap} per run: dropped the oldest "
                        f"(step{'s' if len(dropped) > 1 else ''} {', '.join(map(str, dropped))})")
             self._emit(CheckpointsDropped(run_id=self._run_id, step=step, steps=dropped,
                                           reason="too_large" if too_large else "cap", message=message,

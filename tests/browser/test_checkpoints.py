@@ -94,7 +94,7 @@ def test_steps_that_change_files_leave_checkpoints_to_diff_restore_download_and_
     diff = page.get_by_role("region", name="Changes made by step 2")
     assert "+two" in diff.inner_text() and "binary" not in diff.inner_text()
     page.get_by_role("button", name="Show the changes of step 1").click()
-    assert "binary changed" in page.get_by_role("region", name="Changes made by step 1").inner_text()
+    assert "binary file added" in page.get_by_role("region", name="Changes made by step 1").inner_text()
 
     # A zip of a checkpoint holds its files with their bytes.
     assert zip_of(page, 1) == {"a.txt": b"one\n", "b.bin": bytes([0, 1, 2, 255])}

@@ -40,7 +40,7 @@ function diffView(checkpoint) {
     const head = el("p", "checkpoint-change", `${SIGN[change.change] ?? "?"} ${change.path} (${change.change})`);
     head.dataset.change = change.change;
     box.append(head);
-    if (change.binary) box.append(el("p", "panel-note", "binary changed"));
+    if (change.binary) box.append(el("p", "panel-note", change.change === "modified" ? "binary changed" : `binary file ${change.change}`));
     else if (change.diff) box.append(el("pre", "diff", change.diff));
     else box.append(el("p", "panel-note", "(empty)"));
   }
