@@ -40,7 +40,8 @@ MAX_TOOLS = 50
 # What the sandbox's runner puts in the model's namespace (wasm_sandbox/prelude.py) and the team tools.
 RUNNER_NAMES = frozenset({
     "final_answer", "register_tool", "retrieve", "ToolError", "UnknownTool", "ToolArgumentError", "ToolResultError",
-    "ToolDenied", "ToolCallLimitExceeded", "ToolRegistrationError", "ManagedAgentStopped",
+    "ToolDenied", "ToolCallLimitExceeded", "ToolRegistrationError", "ManagedAgentStopped", "ToolTimeout",
+    "ToolConnectError", "ToolCorsError", "ToolAuthError", "ToolServerError",
 })
 
 

@@ -70,7 +70,8 @@ class Agent:
     def __init__(self, model: Any, sandbox: Any, *, limits: Limits | None = None, hooks: Sequence[Any] = (),
                  system_extra: str = "", clock: Callable[[], float] = time.monotonic, generation: Any = None,
                  research_tools: Sequence[str] = (), research_after_failures: int = 2, output_limit: int = 8000,
-                 context_budget_tokens: int = 24_000, settings: dict[str, Any] | None = None) -> None:
+                 context_budget_tokens: int = 24_000, settings: dict[str, Any] | None = None,
+                 untrusted_tools: Sequence[str] = ()) -> None:
         self.model = model
         self.sandbox = sandbox
         self.limits = limits or Limits()
@@ -83,6 +84,7 @@ class Agent:
         self.output_limit = output_limit
         self.context_budget = context_budget_tokens
         self.settings = settings or {}
+        self.untrusted_tools = set(untrusted_tools)  # their results are third-party text (SECURITY-CASES 26)
         self._sink: EventSink | None = None
         self._nonce = new_nonce()
         self._failures = 0
@@ -224,7 +226,8 @@ class Agent:
         notes = "\n".join(f"Note: {n}." for n in parsed.notes)
         step.observation = (notes + "\n" if notes else "") + render_observation(
             result, nonce=self._nonce, output_limit=self.output_limit, failures_in_a_row=self._failures,
-            research_tools=self.research_tools, research_after=self.research_after)
+            research_tools=self.research_tools, research_after=self.research_after,
+            untrusted_tools=[str(c.get("tool")) for c in result.tool_calls if c.get("tool") in self.untrusted_tools])
         if result.final:
             step.is_final = True
             step.final_value = result.final_value

@@ -14,6 +14,7 @@ from typing import Any
 from agent_py.errors import ConfigError
 from agent_py.host_tools import with_host_tools
 from agent_py.log import get_logger
+from agent_py.run_tools import RunTools, page_approver
 from agent_py.sandbox_tools import SandboxTool
 from agent_py.settings import RunSettings
 
@@ -109,12 +110,17 @@ async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: 
     if not task.strip():
         raise ConfigError("the task is empty", field="task")
     current_step = {"n": 0}
+    pending: list[dict[str, Any]] = []  # events that must follow RunStarted (the page shows a run from there)
 
     def forward(event: Any) -> None:
         data = event.to_dict() if hasattr(event, "to_dict") else dict(event)
         if isinstance(data.get("step"), int):
             current_step["n"] = data["step"]
         emit(data)
+        if data.get("type") == "RunStarted":
+            for queued in pending:
+                emit({**queued, "ts": data.get("ts")})
+            pending.clear()
 
     tools = with_host_tools(run_id, display_tools(emit, run_id, lambda: current_step["n"]))  # embed mode
     limits = Limits.from_settings(settings.limits)
@@ -127,8 +133,19 @@ async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: 
     def tool_created(tool: Any) -> None:  # the page stores it (static/app/ui/created_tools.mjs)
         emit({"type": "ToolCreated", "run_id": run_id, "step": current_step["n"], "tool": tool.to_dict()})
 
-    sandbox: Any = await BrowserSandbox.create(f"run-{run_id}", tools=tools, **settings.sandbox.create_options(),
-                                               created=settings.created_tools, on_tool_created=tool_created)
+    # MCP servers, gateways and web research (agent_py/run_tools.py): connected once, every call through one gate.
+    taken = {tool.name for tool in tools} | {str(getattr(tool, "name", "")) for tool in settings.created_tools}
+    remote = await RunTools.open(settings.tools, taken=taken,
+                                 approve=page_approver(run_id, settings.sandbox.timeout_ms / 1000))
+    if not settings.tools.empty:
+        pending.append(remote.event(run_id))
+    try:
+        sandbox: Any = await BrowserSandbox.create(f"run-{run_id}", tools=[*tools, *remote.sandbox_tools],
+                                                   **settings.sandbox.create_options(),
+                                                   created=settings.created_tools, on_tool_created=tool_created)
+    except BaseException:
+        await remote.aclose()
+        raise
     if workspace is not None:
         from agent_py.workspace import DEFAULT_CHECKPOINT_CAP, CheckpointLog, TrackedSandbox
 
@@ -139,15 +156,17 @@ async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: 
             await sandbox.start()
         except BaseException:
             await sandbox.close()
+            await remote.aclose()
             raise
     model = _model_for(settings)
     agent = Agent(model, sandbox, limits=limits, output_limit=settings.sandbox.output_limit,
-                  hooks=run_hooks(settings))
+                  hooks=run_hooks(settings), untrusted_tools=remote.untrusted)
     try:
         record = RunRecord.from_dict(resume) if resume else None
         return await agent.run(task, run_id=run_id, resume=record, on_event=forward)
     finally:
         await sandbox.close()
+        await remote.aclose()
         aclose = getattr(model, "aclose", None)
         if aclose:
             await aclose()

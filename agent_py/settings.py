@@ -3,7 +3,7 @@
 The page's settings panel, the CLI and the widget all send the same shape (docs/ARCHITECTURE.md):
     {provider, preset, baseUrl, model, apiKey, temperature, maxTokens, seed,
      limits: {maxSteps, maxWallClockS, maxTokens, maxCost},
-     sandbox: {timeoutMs, memoryMb, outputLimit, allowedImports}, demo,
+     sandbox: {timeoutMs, memoryMb, outputLimit, allowedImports}, demo, tools: {...} (agent_py/tool_settings.py),
      createdTools: [{name, source}] (agent_py.created_tools),
      mode: "single" | "planner" | "two_sandboxes" (agent_py.team) | "managed" (agent_py.managed),
      planner: {provider, preset, baseUrl, model, apiKey, ...} (planner mode: the planner's own model),
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent_py.errors import ConfigError
+from agent_py.tool_settings import ToolSettings
 
 __all__ = ["RunSettings", "SandboxSettings", "LimitSettings", "MODES"]
 
@@ -122,6 +123,7 @@ class RunSettings:
     mode: str = "single"
     planner: Any = None  # the planner's ModelConfig in planner mode (the implementer uses `model`)
     helper_max_steps: int = 5  # managed mode: the helper's step budget for each call
+    tools: ToolSettings = field(default_factory=ToolSettings)
 
     @classmethod
     def from_page(cls, data: dict[str, Any]) -> RunSettings:
@@ -152,7 +154,8 @@ class RunSettings:
 
         return cls(model=model, generation=generation, limits=limits, sandbox=sandbox, demo=demo,
                    deny_tools=deny_tools, created_tools=from_settings(data.get("createdTools")), mode=mode,
-                   planner=planner, helper_max_steps=helper_max_steps)
+                   planner=planner, helper_max_steps=helper_max_steps,
+                   tools=ToolSettings.from_page(data.get("tools")))
 
 
 def _planner_config(data: dict[str, Any]) -> Any:

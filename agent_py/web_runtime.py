@@ -110,6 +110,8 @@ class WebRuntime:
             settings = RunSettings.from_page(json.loads(settings_json or "{}"))
             if settings.model is not None and settings.model.api_key:
                 register_secret(settings.model.api_key)
+            for secret in settings.tools.secrets():  # tool tokens and header values: never logged either
+                register_secret(secret)
             resume = json.loads(resume_json) if resume_json else None
             await run_session(run_id, task, settings, resume=resume, emit=self.emit, workspace=self.workspace,
                               emit_blobs=self._emit_blobs if self._post_blobs else None,

@@ -48,6 +48,23 @@ def _codeact_make_runner():
     class ManagedAgentStopped(ToolError):
         pass
 
+    # Remote tools (MCP servers, gateways, web pages) fail in these ways too; typed, so code can retry a timeout
+    # but not a refusal.
+    class ToolTimeout(ToolError):
+        pass
+
+    class ToolConnectError(ToolError):
+        pass
+
+    class ToolCorsError(ToolConnectError):
+        pass
+
+    class ToolAuthError(ToolError):
+        pass
+
+    class ToolServerError(ToolError):
+        pass
+
     _TOOL_ERRORS = {
         "ToolError": ToolError,
         "UnknownTool": UnknownTool,
@@ -57,6 +74,11 @@ def _codeact_make_runner():
         "ToolCallLimitExceeded": ToolCallLimitExceeded,
         "ToolRegistrationError": ToolRegistrationError,
         "ManagedAgentStopped": ManagedAgentStopped,
+        "ToolTimeout": ToolTimeout,
+        "ToolConnectError": ToolConnectError,
+        "ToolCorsError": ToolCorsError,
+        "ToolAuthError": ToolAuthError,
+        "ToolServerError": ToolServerError,
     }
 
     class _FinalAnswerSignal(BaseException):

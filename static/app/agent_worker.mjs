@@ -22,6 +22,7 @@ import { SandboxClient } from "../../wasm_sandbox/client.mjs";
 import { dropSnapshot, loadSnapshot, saveSnapshot } from "./snapshot_cache.mjs";
 import * as idbKv from "./idb_kv.mjs";
 import { createHostTools } from "../embed/worker_host_tools.mjs";
+import { createToolApproval } from "./worker_tool_approval.mjs";
 
 const VENDOR = new URL("../vendor/", import.meta.url);
 const PYODIDE_INDEX = new URL("pyodide/", VENDOR).href;
@@ -215,6 +216,8 @@ async function stopRun({ runId }) {
 
 // Host tools (embed mode): Python reaches them as the JS module `codeact_host_tools` (agent_py/host_tools.py).
 const hostTools = createHostTools((message) => postMessage(message));
+// "ask" approvals of the run's own tools (MCP, gateways, web): Python's gate asks, the page shows the dialog.
+const toolApproval = createToolApproval((message) => postMessage(message));
 
 function handle(message) {
   const { data } = message;
@@ -224,6 +227,7 @@ function handle(message) {
   if (REQUESTS.has(data?.type)) return answerRequest(data);
   if (FILE_REQUESTS.has(data?.type)) return answerFileRequest(data);
   if (hostTools.handles(data)) return hostTools.handle(data); // embed mode: the host page's tools
+  if (toolApproval.handles(data)) return toolApproval.handle(data);
   if (data?.type === "sandbox-port" && message.ports[0]) {
     // Python reaches the sandbox iframe as the JS module `codeact_sandbox` (see agent_py/sandbox.py). Registered
     // after the snapshot: a snapshot must not hold JS objects.
@@ -240,7 +244,10 @@ self.onmessage = (message) => {
 
 boot().then(
   () => {
-    modelLayerReady.then(() => pyodide.registerJsModule("codeact_host_tools", hostTools.module));
+    modelLayerReady.then(() => {
+      pyodide.registerJsModule("codeact_host_tools", hostTools.module);
+      pyodide.registerJsModule("codeact_tool_approval", toolApproval.module);
+    });
     pending.splice(0).forEach(handle);
   },
   (err) => postMessage({ type: "boot-error", message: String(err && err.stack ? err.stack : err) }),

@@ -22,6 +22,7 @@ import { createCreatedTools } from "./ui/created_tools.mjs";
 import { createCheckpoints } from "./ui/checkpoints.mjs";
 import { openBlobs } from "./ui/checkpoint_blobs.mjs";
 import { enableOffline, WORKER_RESOURCES_PY } from "./ui/offline.mjs";
+import { askApproval } from "../embed/approval.mjs";
 
 performance.mark("shell-visible");
 
@@ -199,6 +200,28 @@ function stop() {
 }
 
 agent.onEvent(onAgentEvent);
+
+// --- "ask" approvals of the run's tools (agent_py/run_tools.py page_approver; static/app/worker_tool_approval.mjs)
+// The worker's policy gate waits for the answer; a cancel (the cell's time limit, a stopped run) closes the dialog.
+const approvals = new Map(); // "runId/callId" -> AbortController
+agent.worker.addEventListener("message", async ({ data }) => {
+  const id = `${data?.runId}/${data?.callId}`;
+  if (data?.type === "tool-approval-cancel") {
+    approvals.get(id)?.abort();
+    return;
+  }
+  if (data?.type !== "tool-approval") return;
+  const controller = new AbortController();
+  approvals.set(id, controller);
+  const approved = await askApproval({ tool: data.tool, arguments: data.arguments, origin: data.source,
+    title: "Allow this tool call?", signal: controller.signal });
+  approvals.delete(id);
+  agent.worker.postMessage({ type: "tool-approval-result", runId: data.runId, callId: data.callId, approved });
+});
+agent.onEvent((event) => {
+  if (event?.type !== "RunFinished") return;
+  for (const [id, controller] of approvals) if (id.startsWith(`${event.run_id}/`)) controller.abort();
+});
 
 // --- history: open, replay, continue ------------------------------------------------------------------------
 function showStored(record, badge) {

@@ -1,18 +1,24 @@
 /**
- * "May the host page's tool run?": the widget asks its own user, in its own frame, for a tool whose policy is
- * "ask". The host page cannot answer for the user: the dialog lives on the widget's origin.
+ * "May this tool run?": the page asks its own user for a call whose policy is "ask". In embed mode the host page's
+ * tools are asked about in the widget's frame (the host cannot answer for the user); on the full page the run's
+ * remote tools (MCP, gateways, web research) use the same dialog, with `title` and `origin` naming the source.
  *
  * @example  const approved = await askApproval({ tool: "highlight_row", arguments: {tea: "Assam"}, origin });
+ * @example  askApproval({ tool, arguments, origin: "mcp:docs", title: "Allow this tool call?", signal });
  */
 
-/** @returns {Promise<boolean>} true only when the user pressed Allow */
-export function askApproval({ tool, arguments: args, origin }) {
+/**
+ * @param {{tool: string, arguments: object, origin: string, title?: string, signal?: AbortSignal}} request
+ *   `signal` closes the dialog as denied (the call stopped waiting: a timeout or a stopped run)
+ * @returns {Promise<boolean>} true only when the user pressed Allow
+ */
+export function askApproval({ tool, arguments: args, origin, title: heading = "Allow this action on the page?", signal }) {
   const dialog = document.createElement("dialog");
   dialog.className = "approval";
   dialog.setAttribute("aria-labelledby", "approval-title");
   const title = document.createElement("h2");
   title.id = "approval-title";
-  title.textContent = "Allow this action on the page?";
+  title.textContent = heading;
   const what = document.createElement("p");
   what.append("The agent wants to call ");
   const name = document.createElement("code");
@@ -34,6 +40,8 @@ export function askApproval({ tool, arguments: args, origin }) {
       resolve(dialog.returnValue === "allow");
       dialog.remove();
     }, { once: true });
+    if (signal?.aborted) return dialog.close("deny");
+    signal?.addEventListener("abort", () => dialog.close("deny"), { once: true });
     dialog.showModal();
   });
 }

@@ -23,7 +23,9 @@ const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/; // a public Python identifier (agen
 const RESERVED = new Set(["False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
   "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is",
   "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "final_answer",
-  "print", "ToolError", "UnknownTool", "ToolArgumentError", "ToolResultError", "ToolDenied"]);
+  "print", "ToolError", "UnknownTool", "ToolArgumentError", "ToolResultError", "ToolDenied", "ToolTimeout",
+  "ToolConnectError", "ToolCorsError", "ToolAuthError", "ToolServerError", "ToolCallLimitExceeded",
+  "ToolRegistrationError", "register_tool"]);
 const POLICIES = new Set(["allow", "ask", "deny"]);
 
 export class ProtocolError extends Error {

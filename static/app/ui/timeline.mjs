@@ -173,6 +173,18 @@ export function createTimeline(container, { prices = () => null } = {}) {
       run.status.textContent = event.resumed ? "Resumed…" : "Running…";
       if (event.task) run.taskText.textContent = event.task; // a demo's task comes from its recording
     },
+    // The run's remote tools (agent_py/run_tools.py): which are on, with their policy, and every source or
+    // definition that was skipped, so a missing tool is never a mystery.
+    ToolsReady(run, event) {
+      const box = el("section", "tools-ready");
+      box.setAttribute("aria-label", "Tools");
+      const tools = (event.tools ?? []).map((t) => `${t.name} (${t.policy}${t.rate_per_minute ? `, ${t.rate_per_minute}/min` : ""})`);
+      box.append(el("p", "", tools.length ? `Tools: ${tools.join(", ")}` : "No remote tools connected."));
+      for (const warning of event.warnings ?? []) {
+        box.append(el("p", "tool-warning", `${warning.source}: ${warning.type}: ${warning.message}${warning.fix ? ` How to fix: ${warning.fix}` : ""}`));
+      }
+      run.article.insertBefore(box, run.status);
+    },
     StepStarted(run, event) {
       step(run, event.step).section.dataset.state = "thinking";
     },
