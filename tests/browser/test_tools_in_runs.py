@@ -4,6 +4,7 @@ goes through the one policy gate (allow / ask with the page's dialog / deny, rat
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -295,3 +296,63 @@ def test_case_24_two_runs_at_once_keep_their_own_tools_and_gates(ready_page: Any
     events_a, events_b = finish(ready_page, a), finish(ready_page, b)
     assert stdout(events_a).strip() == "denied" and stdout(events_b).strip() == "42"
     assert len(invokes(gateway_server)) == 1
+
+
+# --- the Tools section of Settings --------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:The logging capability is deprecated")
+def test_settings_tools_section_keeps_secrets_like_the_key_and_runs_with_them(
+        page: Any, app_url: str, model_server: ModelServer, mcp_server: McpTestServer,
+        gateway_server: GatewayServer) -> None:
+    from tests.browser.ui_support import PYTHON_READY
+
+    mcp_server.token = "ui-mcp-token"
+    page.goto(app_url)
+    page.wait_for_function(PYTHON_READY, timeout=120_000)
+    page.get_by_role("button", name="Settings").click()
+    page.locator("select[name=preset]").select_option("")
+    page.locator("input[name=baseUrl]").fill(model_server.url + "/v1")
+    page.locator("input[name=model]").fill("scripted-model")
+    page.get_by_text("Tools: MCP servers, HTTP gateways, web research").click()
+    page.get_by_role("button", name="Add MCP server").click()
+    page.get_by_label("MCP server URL").fill(mcp_server.url)
+    page.locator("[data-mcp-list] [data-field=name]").fill("calc")
+    page.get_by_label("Bearer token").fill("ui-mcp-token")
+    page.locator("[data-mcp-list] select").select_option("allow")
+    page.get_by_role("button", name="Add gateway").click()
+    page.get_by_label("Gateway URL").fill(gateway_server.url)
+    page.locator("[data-gateway-list] [data-field=name]").fill("office")
+    page.get_by_label("Headers", exact=True).fill("X-Office-Key: ui-gw-secret")
+    page.locator("textarea[name=toolPolicies]").fill("report: allow 5/min\nnonsense")
+    page.get_by_role("button", name="Save").click()
+    # A bad policy line keeps the dialog open and says which line.
+    expect(page.locator("[data-tools-status]")).to_contain_text('line 2: "nonsense"')
+    expect(page.locator("#settings")).to_have_attribute("open", "")
+    page.locator("textarea[name=toolPolicies]").fill("report: allow 5/min")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#settings")).not_to_have_attribute("open", "")
+
+    stored = page.evaluate("() => ({local: {...localStorage}, session: {...sessionStorage}})")
+    local, session = json.dumps(stored["local"]), json.dumps(stored["session"])
+    assert "ui-mcp-token" not in local and "ui-gw-secret" not in local  # secrets: sessionStorage only
+    assert "ui-mcp-token" in session and "ui-gw-secret" in session
+    settings = json.loads(next(v for k, v in stored["local"].items() if k.endswith("codeact.settings")))
+    assert settings["tools"]["mcp"] == [{"url": mcp_server.url, "name": "calc", "policy": "allow"}]
+    assert settings["tools"]["policies"] == {"report": {"policy": "allow", "ratePerMinute": 5}}
+
+    model_server.enqueue(block("print(add(40, 2))\nprint(report('tides')['text'])"), block("final_answer('ok')"))
+    page.locator("#task").fill("Use the tools")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_selector(".run[data-status]", timeout=120_000)
+    assert page.locator(".run").get_attribute("data-status") == "finished"
+    assert page.locator(".step .output").first.inner_text().strip() == "{'result': 42}\nreport on tides"
+    expect(page.locator(".tools-ready")).to_contain_text("report (allow, 5/min)")
+    assert all(r.headers.get("x-office-key") == "ui-gw-secret" for r in invokes(gateway_server))
+    # The history record (what exports are made from) holds neither secret.
+    record = page.evaluate("""async () => {
+      const store = await window.codeact.ui.store;
+      const [first] = await store.listRuns();
+      return JSON.stringify(await store.getRun(first.id));
+    }""")
+    assert "ui-mcp-token" not in record and "ui-gw-secret" not in record and mcp_server.url in record

@@ -1,6 +1,7 @@
 """A tiny web server for the web tools' tests: pages, faults and a SearXNG-like search API, on 127.0.0.1.
 
-Pages: /injection.html (a prompt injection, case 26), /article.html (headings, nav, script, style, links, a list, a table, <pre>, hidden text), /plain.txt,
+Pages: /injection.html (a prompt injection, case 26), /article.html (headings, nav, script, style, links, a list,
+a table, <pre>, hidden text), /plain.txt,
 /latin1.html (ISO-8859-1), /image.png (binary), /missing (404), /big.txt (20 MB streamed in 16 KB chunks; the
 number of bytes actually written is in `big_bytes_sent`), /slow (headers at once, then one byte a second),
 /redirect (-> /article.html), /redirect-away (-> the same page on http://localhost:<port>, another origin),

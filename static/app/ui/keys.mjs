@@ -84,7 +84,8 @@ export function saveKey(key, { remember = false, name = KEY_NAME } = {}) {
  * @returns {T}
  */
 export function withoutKeys(value, key = [readKey(), readKey(PLANNER_KEY)]) {
-  const SECRET_FIELD = /^(api_?key|authorization|token_secret|secret|password)$/i;
+  // `token` and `headers`: the Tools settings' bearer tokens and gateway headers (ui/tool_secrets.mjs).
+  const SECRET_FIELD = /^(api_?key|authorization|token_secret|secret|password|token|headers)$/i;
   const keys = (Array.isArray(key) ? key : [key]).filter((k) => k && k.length >= 4);
   const scrub = (item) => {
     if (typeof item === "string") return keys.reduce((text, k) => text.split(k).join("[key removed]"), item);

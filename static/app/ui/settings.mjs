@@ -5,12 +5,15 @@
  *
  * @example
  *   const settings = createSettings(dialogElement, { testConnection: (s) => agent.request("test-connection", {settings: s}) });
- *   settings.current();     // {provider, preset, baseUrl, model, apiKey, temperature, limits, sandbox}
+ *   settings.current();     // {provider, preset, baseUrl, model, apiKey, temperature, limits, sandbox, tools}
+ * The Tools section (ui/tool_settings.mjs) keeps its tokens and headers like the key (ui/tool_secrets.mjs).
  *   settings.configured();  // false until a model is set: the page then offers the recorded demos
  *   settings.prices();      // {promptPerM, completionPerM} for the cost shown per step and run
  */
 import { isRemembered, readKey, saveKey } from "./keys.mjs";
 import { createTeamSettings } from "./team_settings.mjs";
+import { createToolSettings, withToolSecrets } from "./tool_settings.mjs";
+import { readToolSecrets, saveToolSecrets, toolSecretsRemembered } from "./tool_secrets.mjs";
 
 import { scoped } from "../storage_scope.mjs"; // embed mode: per widget (SECURITY-CASES 24)
 const STORE_KEY = scoped("codeact.settings");
@@ -53,6 +56,8 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
   const field = (name) => form.elements.namedItem(name);
   let stored = readStored();
   let apiKey = readKey();
+  let toolSecrets = readToolSecrets();
+  const toolSettings = createToolSettings(dialog);
   const onChangeListeners = new Set([onChange]);
 
   const presetSelect = field("preset");
@@ -75,6 +80,7 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
     field("promptPerM").value = stored.prices?.promptPerM ?? "";
     field("completionPerM").value = stored.prices?.completionPerM ?? "";
     team.fill(stored);
+    toolSettings.fill(stored.tools, toolSecrets, toolSecretsRemembered());
   }
 
   function fromForm() {
@@ -95,8 +101,11 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
   }
 
   function save() {
-    stored = fromForm();
+    const tools = toolSettings.read();
+    stored = { ...fromForm(), tools: tools.tools };
     apiKey = field("apiKey").value;
+    toolSecrets = tools.secrets;
+    saveToolSecrets(tools.secrets, { remember: tools.remember });
     try {
       localStorage.setItem(STORE_KEY, JSON.stringify(stored)); // never the key
     } catch {
@@ -155,7 +164,14 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
   dialog.querySelector("[data-test-connection]").addEventListener("click", () => probe());
 
   form.addEventListener("submit", (event) => {
-    if (event.submitter?.value === "save") save();
+    if (event.submitter?.value !== "save") return;
+    const { errors } = toolSettings.read();
+    toolSettings.showErrors(errors);
+    if (errors.length) {
+      event.preventDefault(); // the dialog stays open on what is wrong
+      return;
+    }
+    save();
   });
 
   fill();
@@ -170,8 +186,8 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
     },
     /** The settings a run needs, key included (for the worker only). */
     current() {
-      const { prices, remember, mode, planner, ...settings } = stored; // `remember` was saved by older pages
-      return { ...settings, ...team.forRun(stored), apiKey };
+      const { prices, remember, mode, planner, tools, ...settings } = stored; // `remember` was saved by older pages
+      return { ...settings, ...team.forRun(stored), apiKey, ...(tools ? { tools: withToolSecrets(tools, toolSecrets) } : {}) };
     },
     /** The user's token prices (per million), or nulls. */
     prices() {
