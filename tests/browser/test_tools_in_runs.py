@@ -287,14 +287,16 @@ def test_case_24_two_runs_at_once_keep_their_own_tools_and_gates(ready_page: Any
     model_server.chunk_delay_s = 0.01
     denied = {"gateways": [{"url": gateway_server.url, "name": "office", "policy": "deny"}]}
     allowed = {"gateways": [{"url": gateway_server.url, "name": "office", "policy": "allow"}]}
-    code = "try:\n    print(add(20, 22))\nexcept ToolDenied as e:\n    print('denied')"
-    model_server.enqueue(block(code), block(code), block("final_answer('a')"), block("final_answer('b')"))
+    # One step each (print, then answer), so the shared reply queue cannot hand one run's step to the other.
+    code = "try:\n    print(add(20, 22))\nexcept ToolDenied as e:\n    print('denied')\nfinal_answer('done')"
+    model_server.enqueue(block(code), block(code))
     a = ready_page.evaluate(START, ["a", {"provider": "openai", "baseUrl": model_server.url + "/v1",
                                           "model": "m", "tools": denied}])
     b = ready_page.evaluate(START, ["b", {"provider": "openai", "baseUrl": model_server.url + "/v1",
                                           "model": "m", "tools": allowed}])
     events_a, events_b = finish(ready_page, a), finish(ready_page, b)
-    assert stdout(events_a).strip() == "denied" and stdout(events_b).strip() == "42"
+    assert stdout(events_a).strip() == "denied", of(events_a, "Observation")
+    assert stdout(events_b).strip() == "42", of(events_b, "Observation")
     assert len(invokes(gateway_server)) == 1
 
 
@@ -356,3 +358,18 @@ def test_settings_tools_section_keeps_secrets_like_the_key_and_runs_with_them(
       return JSON.stringify(await store.getRun(first.id));
     }""")
     assert "ui-mcp-token" not in record and "ui-gw-secret" not in record and mcp_server.url in record
+
+
+def test_remote_tools_on_a_page_without_isolation(page: Any, app_url_plain: str, model_server: ModelServer,
+                                                  gateway_server: GatewayServer) -> None:
+    # No SharedArrayBuffer: tool calls are awaited (the cell is rewritten), helpers that call them included; the
+    # "ask" dialog works the same.
+    page.goto(app_url_plain)
+    page.wait_for_function("window.codeact && document.body.dataset.pythonReady === 'true'", timeout=60_000)
+    assert page.evaluate("window.codeact.ready")["crossOriginIsolated"] is False
+    tools = {"gateways": [{"url": gateway_server.url, "name": "office"}], "policies": {"echo": "allow"}}
+    code = "def shout(t):\n    return echo(t).upper()\nprint(shout('hi'))\nprint(add(1, 2))"
+    run_id = start(page, model_server, tools, block(code), block("final_answer('ok')"))
+    approval(page).get_by_role("button", name="Allow").click()
+    events = finish(page, run_id)
+    assert stdout(events).strip().split("\n") == ["HI", "3"]
