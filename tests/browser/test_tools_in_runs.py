@@ -373,3 +373,31 @@ def test_remote_tools_on_a_page_without_isolation(page: Any, app_url_plain: str,
     approval(page).get_by_role("button", name="Allow").click()
     events = finish(page, run_id)
     assert stdout(events).strip().split("\n") == ["HI", "3"]
+
+
+def test_tool_settings_parsing_in_the_page(page: Any, app_url: str) -> None:
+    page.goto(app_url)
+    result = page.evaluate("""async () => {
+      const m = await import('/static/app/ui/tool_settings.mjs');
+      const keys = await import('/static/app/ui/keys.mjs');
+      const tools = { mcp: [{ url: 'https://a/mcp', name: 'a', policy: 'ask' }],
+                      gateways: [{ url: 'https://g', name: 'g', policy: 'allow' }] };
+      const secrets = { 'mcp:https://a/mcp': { token: 'tok-1' }, 'gateway:https://g': { headers: { 'X-K': 'v-1' } } };
+      const full = m.withToolSecrets(tools, secrets);
+      return {
+        policies: m.parsePolicies(
+          'send: ask 2/min\\nfetch_url: 30/min\\n# comment\\nadd: deny\\nbad\\nx: sometimes\\ny: 0/min'),
+        roundTrip: m.formatPolicies(m.parsePolicies('send: ask 2/min\\nadd: deny').policies),
+        headers: m.parseHeaders('Authorization: Bearer a:b\\nbad header: x\\n'),
+        full,
+        scrubbed: keys.withoutKeys({ settings: { tools: full } }),
+      };
+    }""")
+    assert result["policies"]["policies"] == {"send": {"policy": "ask", "ratePerMinute": 2},
+                                              "fetch_url": {"ratePerMinute": 30}, "add": {"policy": "deny"}}
+    assert [e.split(":")[0] for e in result["policies"]["errors"]] == ["line 5", "line 6", "line 7"]
+    assert result["roundTrip"] == "send: ask 2/min\nadd: deny"
+    assert result["headers"]["headers"] == {"Authorization": "Bearer a:b"} and len(result["headers"]["errors"]) == 1
+    assert result["full"]["mcp"][0]["token"] == "tok-1" and result["full"]["gateways"][0]["headers"] == {"X-K": "v-1"}
+    assert "tok-1" not in json.dumps(result["scrubbed"]) and "v-1" not in json.dumps(result["scrubbed"])
+    assert result["scrubbed"]["settings"]["tools"]["mcp"][0]["url"] == "https://a/mcp"
