@@ -1,6 +1,6 @@
 """A run's remote tools: MCP servers, HTTP gateways and web research from the settings, as typed sandbox tools.
 
-    tools = await RunTools.open(settings.tools, approve=page_approver(run_id, timeout_s), taken={"show_table"})
+    tools = await RunTools.open(settings.tools, approve=page_approver(run_id), taken={"show_table"})
     tools.sandbox_tools   # SandboxTool per remote tool: Python signature + docstring from its JSON Schema
     tools.untrusted       # names whose results the loop fences as third-party data (SECURITY-CASES 26)
     tools.event(run_id)   # {"type": "ToolsReady", tools: [{name, source, policy, rate_per_minute}], warnings: [...]}
@@ -17,10 +17,11 @@ rate cap, ask the user, call, result checked to be JSON. `gate_call` is the one 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -216,10 +217,16 @@ def _approval_bridge() -> Any:
     return codeact_tool_approval
 
 
-def page_approver(run_id: str, timeout_s: float, bridge: Any = None) -> Approve:
+# How long a dialog waits for the user. The cell's own deadline is held meanwhile (BrowserSandbox.deadline_held).
+APPROVAL_TIMEOUT_S = 300.0
+
+
+def page_approver(run_id: str, timeout_s: float = APPROVAL_TIMEOUT_S, bridge: Any = None,
+                  hold: Callable[[], contextlib.AbstractAsyncContextManager[Any]] | None = None) -> Approve:
     """Ask the page's user about one call (a dialog with the tool, its source and its arguments). No answer within
-    `timeout_s` (the cell's time limit: the cell cannot wait longer) or a stopped run closes the dialog unanswered,
-    and the gate refuses the call. Without a page (CLI, CPython) nobody can be asked: refused."""
+    `timeout_s` or a stopped run closes the dialog unanswered, and the gate refuses the call. `hold()` is entered
+    while the dialog is open: the run passes its sandbox's deadline hold, so the user's think time does not count
+    against the cell's time limit. Without a page (CLI, CPython) nobody can be asked: refused."""
 
     async def approve(spec: ToolSpec, arguments: dict[str, Any]) -> bool:
         js = bridge if bridge is not None else _approval_bridge()
@@ -230,7 +237,7 @@ def page_approver(run_id: str, timeout_s: float, bridge: Any = None) -> Approve:
                               "description": spec.description[:300]})
         answered = False
         try:
-            async with asyncio.timeout(timeout_s):
+            async with hold() if hold else contextlib.nullcontext(), asyncio.timeout(timeout_s):
                 answer = str(await js.ask(run_id, call_id, request))
             answered = True
         except TimeoutError:

@@ -13,8 +13,9 @@ cells are rewritten so tool calls are awaited.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from agent_py import created_tools
@@ -175,6 +176,16 @@ class BrowserSandbox:
     async def tools_listing(self) -> str:
         created = created_tools.listing(self.created.values(), can_create=self.on_tool_created is not None)
         return tools_listing(self._tools) + (f"\n\n{created}" if created else "")
+
+    @contextlib.asynccontextmanager
+    async def deadline_held(self) -> AsyncIterator[None]:
+        """The running cell's deadline paused while its user approves a tool call: their think time is not the
+        cell's (wasm_sandbox/frame.js, hold-deadline). Nests; resumed on the way out, whatever happened."""
+        await self._session.holdDeadline(True)
+        try:
+            yield
+        finally:
+            await self._session.holdDeadline(False)
 
     async def reset(self) -> None:
         await self._session.reset()

@@ -6,6 +6,7 @@ ReplayModel whose replies were recorded once; either way the code really runs in
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from importlib import resources
@@ -135,14 +136,20 @@ async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: 
 
     # MCP servers, gateways and web research (agent_py/run_tools.py): connected once, every call through one gate.
     taken = {tool.name for tool in tools} | {str(getattr(tool, "name", "")) for tool in settings.created_tools}
-    remote = await RunTools.open(settings.tools, taken=taken,
-                                 approve=page_approver(run_id, settings.sandbox.timeout_ms / 1000))
+    # The approver holds the cell's deadline while the user decides; the sandbox it holds is made after the tools.
+    held: dict[str, Any] = {}
+
+    def hold() -> Any:
+        return held["sandbox"].deadline_held() if "sandbox" in held else contextlib.nullcontext()
+
+    remote = await RunTools.open(settings.tools, taken=taken, approve=page_approver(run_id, hold=hold))
     if not settings.tools.empty:
         pending.append(remote.event(run_id))
     try:
         sandbox: Any = await BrowserSandbox.create(f"run-{run_id}", tools=[*tools, *remote.sandbox_tools],
                                                    **settings.sandbox.create_options(),
                                                    created=settings.created_tools, on_tool_created=tool_created)
+        held["sandbox"] = sandbox
     except BaseException:
         await remote.aclose()
         raise

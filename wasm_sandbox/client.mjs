@@ -114,6 +114,8 @@ export class SandboxClient {
       listFiles: () => this.#request("list-files", { session: name }),
       deleteFile: (path) => this.#request("delete-file", { session: name, path }),
       hashFiles: () => this.#request("hash-files", { session: name }),
+      /** Pause (true) or resume (false) the running cell's deadline: a user approving a tool call. Nests. */
+      holdDeadline: (hold) => this.#request("hold-deadline", { session: name, hold: Boolean(hold) }),
     };
   }
 

@@ -10,7 +10,9 @@
 // Control port (from the agent, see client.mjs), requests {op, id, ...} answered {id, ok, value | error}:
 //   create {session, options: {timeoutMs, memoryMb, outputLimit, stubs, asyncTools, allowedImports}}, run {session, code, async},
 //   reset {session}, terminate {session}, put-file {session, path, bytes}, get-file {session, path},
-//   list-files {session}, hash-files {session} (the listing with sha256 hashed here), delete-file {session, path}, stats {}, and for the benchmark: probe-spawn {kind: "bare" | "sandbox"} -> {ms},
+//   list-files {session}, hash-files {session} (the listing with sha256 hashed here), delete-file {session, path},
+//   hold-deadline {session, hold} (pause/resume the running cell's deadline while its user approves a tool call),
+//   stats {}, and for the benchmark: probe-spawn {kind: "bare" | "sandbox"} -> {ms},
 //   probe-echo {payload} -> payload (through a worker that only echoes: the same hop as a cell, without Python)
 // and, from the frame: tool-call {session, runId, callId, name, argsJson}; the agent answers
 //   tool-result {session, callId, reply} (reply: a JSON string {ok, value} | {ok: false, error: {type, message}}).
@@ -270,7 +272,6 @@ onmessage = ({ data }) => {
       const finish = (result) => {
         if (done) return;
         done = true;
-        clearTimeout(timer);
         disarm();
         handle.listener = null;
         session.current = null;
@@ -278,9 +279,9 @@ onmessage = ({ data }) => {
         resolve({ stdout: "", stderr: "", truncated: false, final: false, final_value: null, duration_ms: 0,
           ...result, toolResults, runId, elapsed_ms: performance.now() - started });
       };
-      const deadline = started + session.options.timeoutMs;
+      let deadline = started + session.options.timeoutMs;
       const onDeadline = () => {
-        if (done) return;
+        if (done || holds > 0) return;
         // The watchdog's clock is another thread's: it can fire a hair early by this one. Never kill before time.
         const early = deadline - performance.now();
         if (early > 5) {
@@ -298,21 +299,45 @@ onmessage = ({ data }) => {
       // of its own fires on time when this (hidden, cross-origin) frame's timers are throttled or late. The
       // watchdog is armed only for a cell still running WATCHDOG_LEAD ms before its deadline (at once for short
       // deadlines): most cells end long before, and each message to it costs the cell's round trip ~0.1 ms.
-      const timer = setTimeout(onDeadline, session.options.timeoutMs);
+      let timer = 0;
+      let armLater = 0;
       let disarmWatchdog = () => {};
-      const armLater = setTimeout(() => {
-        if (!done) disarmWatchdog = armWatchdog(deadline - performance.now(), onDeadline);
-      }, Math.max(0, session.options.timeoutMs - WATCHDOG_LEAD));
+      const arm = () => {
+        const left = deadline - performance.now();
+        timer = setTimeout(onDeadline, left);
+        armLater = setTimeout(() => {
+          if (!done && holds === 0) disarmWatchdog = armWatchdog(deadline - performance.now(), onDeadline);
+        }, Math.max(0, left - WATCHDOG_LEAD));
+      };
       const disarm = () => {
+        clearTimeout(timer);
         clearTimeout(armLater);
         disarmWatchdog();
+        disarmWatchdog = () => {};
       };
+      // Held while the user is asked to approve a tool call (op hold-deadline, from the agent only): their think
+      // time is not the cell's. The deadline moves by the time held; the agent's approval has its own timeout.
+      let holds = 0;
+      let heldAt = 0;
+      const hold = (on) => {
+        if (done) return;
+        if (on) {
+          if (holds++ === 0) {
+            heldAt = performance.now();
+            disarm();
+          }
+        } else if (holds > 0 && --holds === 0) {
+          deadline += performance.now() - heldAt;
+          arm();
+        }
+      };
+      arm();
       // A message that breaks the protocol fails this run only: the worker is replaced, the session restored.
       const failRun = (why) => {
         kill(handle);
         finish({ killed: true, error: { type: "SandboxCrashed", message: why, traceback: [] } });
       };
-      session.current = { runId, finish };
+      session.current = { runId, finish, hold };
       handle.onCrash = (why) => finish({ killed: true, error: crashError(why, session) });
       handle.listener = (data) => {
         if (!isObject(data) || data.runId !== runId) return; // not about this run: ignore (forged or stale)
@@ -623,6 +648,10 @@ onmessage = ({ data }) => {
     "list-files": (m) => fileOp("list", m),
     "delete-file": (m) => fileOp("delete", m),
     "hash-files": (m) => fileOp("hash", m),
+    "hold-deadline": async (m) => {
+      sessions.get(String(m.session))?.current?.hold(m.hold === true);
+      return {};
+    },
     stats: async () => ({ ...stats, sessions: sessions.size, isolated }),
     "probe-spawn": (m) => probeSpawn(m.kind === "bare" ? "bare" : "sandbox"),
     "probe-echo": (m) => probeEcho(m.payload),

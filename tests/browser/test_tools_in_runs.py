@@ -220,6 +220,27 @@ def test_ask_shows_the_call_and_waits_allow_then_deny(ready_page: Any, model_ser
     assert "ToolDenied" in calls[1]["error"]
 
 
+def test_the_cells_deadline_waits_for_the_user_and_applies_again_after(ready_page: Any, model_server: ModelServer,
+                                                                        gateway_server: GatewayServer) -> None:
+    """The user's think time is not the cell's: a 1.5 s cell whose dialog stays open for 3 s still gets its call,
+    and the deadline is back once answered (a loop after the answered call is killed at it)."""
+    tools = {"gateways": [{"url": gateway_server.url, "name": "office"}]}  # default policy: ask
+    run_id = start(ready_page, model_server, tools, block("print(add(1, 2))"),
+                   block("print(add(2, 3))\nwhile True:\n    pass"), block("final_answer('ok')"),
+                   sandbox={"timeoutMs": 1500})
+    for _ in range(2):
+        dialog = approval(ready_page)
+        ready_page.wait_for_timeout(3000)  # twice the cell's limit, with the question open
+        dialog.get_by_role("button", name="Allow").click()
+        expect(ready_page.locator("dialog.approval[open]")).to_have_count(0)
+    events = finish(ready_page, run_id)
+    first, second = (next(e for e in of(events, "Observation") if e["step"] == n) for n in (1, 2))
+    assert first["stdout"].strip() == "3" and first["error"] is None
+    assert second["error"]["type"] == "SandboxTimeout"
+    assert [r.body["arguments"] for r in invokes(gateway_server)] == [{"a": 1, "b": 2}, {"a": 2, "b": 3}]
+    assert events[-1]["status"] == "finished"
+
+
 def test_deny_policy_and_rate_cap(ready_page: Any, model_server: ModelServer, gateway_server: GatewayServer) -> None:
     tools = {"gateways": [{"url": gateway_server.url, "name": "office", "policy": "allow"}],
              "policies": {"echo": "deny", "add": {"ratePerMinute": 2}}}
