@@ -49,7 +49,7 @@ class ActionStep:
             raise ConfigError("a step must be an object with an integer 'step'")
         known = {f.name for f in fields(cls)}
         step = cls(**{k: v for k, v in data.items() if k in known})
-        if step.status not in STEP_STATUSES:
+        if not isinstance(step.status, str) or step.status not in STEP_STATUSES:
             raise ConfigError(f"step {step.step} has an unknown status {step.status!r}")
         return step
 
@@ -86,7 +86,7 @@ class RunRecord:
         known = {f.name for f in fields(cls)} - {"steps"}
         record = cls(**{k: v for k, v in data.items() if k in known})
         record.steps = [ActionStep.from_dict(s) for s in steps]
-        if record.status not in RUN_STATUSES:
+        if not isinstance(record.status, str) or record.status not in RUN_STATUSES:
             raise ConfigError(f"unknown run status {record.status!r}")
         if not isinstance(record.settings, dict) or not isinstance(record.usage_total, dict):
             raise ConfigError("'settings' and 'usage_total' must be objects")

@@ -50,14 +50,14 @@ def system_prompt(tools_listing: str, *, extra: str = "") -> str:
     return SYSTEM_TEMPLATE.format(tools=tools_listing.strip() or "(none)", extra=tail)
 
 
-_MARKER = re.compile(r"<<<|>>>")
-_FENCE = re.compile(r"```")
+# Every character that starts a run of three gets a zero-width space after it, so no run of any length survives:
+# matching whole `<<<` runs instead left `<<<<` as `<\u200b<<<` (found by tests/unit/test_fuzz_parsing.py).
+_LOOKALIKE = re.compile(r"<(?=<<)|>(?=>>)|`(?=``)")
 
 
 def escape_untrusted(text: str) -> str:
     """Neutralize marker and fence look-alikes: `<<<` -> `<\u200b<<`, ``` -> `\u200b``` (visible the same)."""
-    text = _MARKER.sub(lambda m: m.group(0)[0] + "\u200b" + m.group(0)[1:], text)
-    return _FENCE.sub("`\u200b``", text)
+    return _LOOKALIKE.sub(lambda m: m.group(0) + "\u200b", text)
 
 
 def truncate_middle(text: str, limit: int) -> str:

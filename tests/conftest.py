@@ -102,3 +102,14 @@ def dist_url(vendored_runtime: None) -> Iterator[str]:
     make_dist()
     with serving(DIST_DIR, isolation=False) as url:
         yield url
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest's hook signature
+    """The hardening counts (fuzzed inputs, faults injected/survived, steps lost) when a suite recorded any."""
+    from tests.tally import summary_lines
+
+    lines = summary_lines()
+    if lines:
+        terminalreporter.section("hardening counts")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agent_py.errors import StreamError
+
 from .config import GenerationOptions, ModelConfig
 from .ndjson import NDJSONSplitter
 from .types import ReasoningDelta, TextDelta, Usage
@@ -75,17 +77,26 @@ class OllamaStreamDecoder:
             data = load_json(line, url=self._url)
             if not isinstance(data, dict):
                 continue
-            if "error" in data:
-                raise stream_error_object(data, url=self._url)
-            message = data.get("message") or {}
-            if message.get("thinking"):
-                out.append(ReasoningDelta(message["thinking"]))
-            if message.get("content"):
-                out.append(TextDelta(message["content"]))
-            if data.get("done"):
-                self.finish_reason = str(data.get("done_reason") or "stop")
-                if "eval_count" in data or "prompt_eval_count" in data:
-                    prompt = int(data.get("prompt_eval_count") or 0)
-                    completion = int(data.get("eval_count") or 0)
-                    self.usage = Usage(prompt, completion, prompt + completion)
+            try:
+                self._line(data, out)
+            except (AttributeError, TypeError, ValueError, OverflowError):
+                # A field of the wrong type (message a list, content a number, ...): the server's fault, typed.
+                raise StreamError(f"the server sent a stream line of an unexpected shape: {line[:120]!r}",
+                                  url=self._url) from None
         return out
+
+    def _line(self, data: dict[str, Any], out: list[TextDelta | ReasoningDelta]) -> None:
+        if "error" in data:
+            raise stream_error_object(data, url=self._url)
+        message = data.get("message") or {}
+        for field, kind in (("thinking", ReasoningDelta), ("content", TextDelta)):
+            if message.get(field):
+                if not isinstance(message[field], str):
+                    raise TypeError(f"{field} must be a string")
+                out.append(kind(message[field]))
+        if data.get("done"):
+            self.finish_reason = str(data.get("done_reason") or "stop")
+            if "eval_count" in data or "prompt_eval_count" in data:
+                prompt = int(data.get("prompt_eval_count") or 0)
+                completion = int(data.get("eval_count") or 0)
+                self.usage = Usage(prompt, completion, prompt + completion)

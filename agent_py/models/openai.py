@@ -44,6 +44,12 @@ def parse_models(data: Any) -> list[str]:
     return sorted(str(e["id"]) for e in entries if isinstance(e, dict) and "id" in e)
 
 
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("delta text must be a string")
+    return value
+
+
 def _usage(raw: Any) -> Usage | None:
     if not isinstance(raw, dict) or "prompt_tokens" not in raw:
         return None
@@ -73,7 +79,13 @@ class OpenAIStreamDecoder:
                 continue
             if not data.strip():
                 continue
-            self._chunk(load_json(data, url=self._url), out)
+            raw = load_json(data, url=self._url)
+            try:
+                self._chunk(raw, out)
+            except (AttributeError, TypeError, ValueError, OverflowError):
+                # A field of the wrong type (choices not a list, delta a string, ...): the server's fault, typed.
+                raise StreamError(f"the server sent a stream chunk of an unexpected shape: {data[:120]!r}",
+                                  url=self._url) from None
         return out
 
     def finish(self) -> list[TextDelta | ReasoningDelta]:
@@ -92,9 +104,9 @@ class OpenAIStreamDecoder:
             delta = choice.get("delta") or {}
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if reasoning:
-                out.append(ReasoningDelta(reasoning))
+                out.append(ReasoningDelta(_text(reasoning)))
             content = delta.get("content")
             if content:
-                out.append(TextDelta(content))
+                out.append(TextDelta(_text(content)))
             if choice.get("finish_reason"):
                 self.finish_reason = str(choice["finish_reason"])

@@ -93,6 +93,7 @@ def _check(schema: Any, value: Any, path: str, root: dict[str, Any], problems: l
     before = len(problems)
     kinds = schema.get("type")
     kinds = [kinds] if isinstance(kinds, str) else kinds if isinstance(kinds, list) else []
+    kinds = [kind for kind in kinds if isinstance(kind, str)]
     if kinds and not any(_TYPE_CHECKS.get(kind, lambda v: True)(value) for kind in kinds):
         problems.append(Problem(path, f"must be {' or '.join(kinds)}, got {_kind(value)} {_short(value)}"))
         return value
@@ -126,7 +127,8 @@ def _kind(value: Any) -> str:
 def _check_object(schema: dict[str, Any], value: dict[str, Any], path: str, root: dict[str, Any],
                   problems: list[Problem], depth: int) -> dict[str, Any]:
     properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-    required = [name for name in schema.get("required") or [] if isinstance(name, str)]
+    listed = schema.get("required")
+    required = [name for name in listed if isinstance(name, str)] if isinstance(listed, list) else []
     for name in required:
         if name not in value:
             problems.append(Problem(_join(path, name), "is required but missing"))
@@ -187,7 +189,8 @@ def _check_number(schema: dict[str, Any], value: float, path: str, problems: lis
 
 def _check_combinators(schema: dict[str, Any], value: Any, path: str, root: dict[str, Any],
                        problems: list[Problem], depth: int) -> None:
-    for sub in schema.get("allOf") or []:
+    every = schema.get("allOf")
+    for sub in every if isinstance(every, list) else []:  # a server's schema may hold anything in any slot
         _check(sub, value, path, root, problems, depth + 1)
     for key in ("anyOf", "oneOf"):
         options = schema.get(key)
