@@ -1,0 +1,96 @@
+"""Long runs in one page (SECURITY-CASES 29): a 200-step run and 20 consecutive runs without a reload, against the
+scripted model server and the real sandbox. Stated bounds, generous on purpose (they catch leaks and quadratic
+work, not speed): page JS heap at the end < 2x the heap after warm-up + 50 MB; the mean latency of the last 10
+steps < 3x the first 10 (+ 100 ms for scheduling noise on a shared 2-core machine); sandbox workers alive and
+sessions do not grow from run to run (the frame's own counts)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.tally import tally
+
+pytestmark = pytest.mark.browser
+MB = 1024 * 1024
+
+# Runs a task and times each step (StepStarted -> StepFinished) in the page; samples the page's JS heap.
+RUN = """([task, settings]) => new Promise((resolve) => {
+  const events = [], started = {}, latency = {};
+  const runId = window.codeact.agent.startRun(task, settings);
+  window.codeact.agent.onEvent((e) => {
+    if (e.run_id !== runId || e.type === 'ModelDelta') return;
+    if (e.type === 'StepStarted') started[e.step] = performance.now();
+    if (e.type === 'StepFinished') latency[e.step] = performance.now() - started[e.step];
+    events.push({type: e.type, step: e.step, status: e.status, final_answer: e.final_answer, error: e.error});
+    if (e.type === 'RunFinished') resolve({events, latency, heap: performance.memory.usedJSHeapSize});
+  });
+})"""
+STATS = """
+import js, json
+from agent_py.sandbox import sandbox_client
+json.loads(js.JSON.stringify(await sandbox_client().stats()))
+"""
+
+
+def _settings(model_server, max_steps: int) -> dict:  # noqa: ANN001
+    return {"provider": "openai", "baseUrl": model_server.url + "/v1", "model": "scripted-model",
+            "limits": {"maxSteps": max_steps, "maxWallClockS": 900}}
+
+
+def _reply(step: int, last: bool) -> str:
+    body = f"final_answer({step})" if last else f"x{step} = {step} * 2\nprint(x{step})"
+    return f"Step {step}.\n```python\n{body}\n```"
+
+
+def _stats(page) -> dict:  # noqa: ANN001
+    value = page.evaluate("(c) => window.codeact.agent.execPython(c)", STATS)
+    return value if isinstance(value, dict) else json.loads(value)
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def test_a_200_step_run_keeps_heap_and_step_latency_bounded(ready_page, model_server) -> None:  # noqa: ANN001
+    page = ready_page
+    model_server.configure(chunk_chars=4000)
+    model_server.enqueue(*[_reply(i, i == 200) for i in range(1, 201)])
+    heap_start = page.evaluate("performance.memory.usedJSHeapSize")
+    result = page.evaluate(RUN, ["count to 200", _settings(model_server, 220)])
+    finished = result["events"][-1]
+    assert finished["type"] == "RunFinished" and finished["status"] == "finished", result["events"][-5:]
+    assert finished["final_answer"] == 200
+    latency = [result["latency"][str(i)] for i in range(1, 201)]
+    first, last = _mean(latency[:10]), _mean(latency[-10:])
+    print(f"\n200-step run: step latency first 10 {first:.0f} ms, last 10 {last:.0f} ms; "
+          f"page heap {heap_start / MB:.1f} -> {result['heap'] / MB:.1f} MB")
+    assert last < 3 * first + 100, (first, last)
+    stats = _stats(page)
+    assert stats["sessions"] <= 2 and stats["alive"] <= 2 * stats["sessions"] + 2, stats
+    assert result["heap"] < 2 * heap_start + 50 * MB
+    tally("long-run steps (200-step run)", len(latency))
+
+
+def test_twenty_runs_in_one_page_release_their_workers(ready_page, model_server) -> None:  # noqa: ANN001
+    page = ready_page
+    model_server.configure(chunk_chars=4000)
+    heaps, alive, sessions, latencies = [], [], [], []
+    for run in range(20):
+        model_server.enqueue(_reply(1, False), _reply(2, True))
+        result = page.evaluate(RUN, [f"run {run}", _settings(model_server, 5)])
+        assert result["events"][-1]["status"] == "finished" and result["events"][-1]["final_answer"] == 2
+        stats = _stats(page)
+        heaps.append(result["heap"])
+        alive.append(stats["alive"])
+        sessions.append(stats["sessions"])
+        latencies += [result["latency"]["1"], result["latency"]["2"]]
+    print(f"\n20 runs: workers alive per run {alive}, sessions {sessions}, spawned {stats['spawned']}, "
+          f"killed {stats['killed']}; heap {heaps[0] / MB:.1f} -> {heaps[-1] / MB:.1f} MB; step latency first 10 "
+          f"{_mean(latencies[:10]):.0f} ms, last 10 {_mean(latencies[-10:]):.0f} ms")
+    assert max(alive[1:]) <= alive[1] and max(sessions[1:]) <= sessions[1], (alive, sessions)
+    assert sessions[-1] == 0 and stats["spawned"] - stats["killed"] == stats["alive"], stats  # all released
+    assert heaps[-1] < 2 * heaps[1] + 50 * MB, heaps
+    assert _mean(latencies[-10:]) < 3 * _mean(latencies[:10]) + 100
+    tally("long-run runs in one page", 20)
