@@ -129,7 +129,8 @@ function check(table, message, direction) {
   if (!isPlainObject(message) || typeof message.type !== "string") {
     throw new ProtocolError(`${direction} message must be an object with a type`);
   }
-  const checker = table[message.type];
+  // Own keys only: `table["constructor"]` is Object, which would pass any message (found by test_fuzz_browser.py).
+  const checker = Object.hasOwn(table, message.type) ? table[message.type] : undefined;
   if (!checker) throw new ProtocolError(`unknown ${direction} message type ${JSON.stringify(message.type)}`);
   const size = sizeOf(message);
   if (size > MAX_MESSAGE_BYTES) {

@@ -158,5 +158,6 @@ export function importRun(text) {
     throw new Error("the run in the file needs an id, a task and a list of events");
   }
   if (!run.events.every((e) => e && typeof e.type === "string")) throw new Error("every event needs a type");
+  if (run.steps != null && !Array.isArray(run.steps)) throw new Error("the run's steps must be a list");
   return withoutKeys({ ...newRunRecord({ id: run.id, task: run.task }), ...run, steps: run.steps ?? [] });
 }
