@@ -126,3 +126,46 @@ def test_history_import_takes_a_run_or_says_what_is_wrong(app_page) -> None:  # 
                 assert result["name"] == "Error" and result["message"], (text, result)
             else:
                 assert result["ok"] is True, (text, result)
+
+
+# --- forged messages from inside the sandbox worker (SECURITY-CASES 10) -----------------------------------------
+
+WORKER_TYPES = ["result", "tool-call", "tool-result", "stdout", "ready", "configured", "fs", "chunk", "final"]
+forged = st.fixed_dictionaries(
+    {"type": st.sampled_from(WORKER_TYPES + PROTO) | json_values},
+    optional={"runId": st.sampled_from([f"r{i}" for i in range(1, 12)]) | json_values,
+              "callId": st.sampled_from(["c1", "c2"]) | json_values, "name": st.sampled_from(["add", "nope"])
+              | json_values, "argsJson": st.sampled_from(['{"a": 1, "b": 2}', "{", "[]"]) | json_values,
+              "result": json_values, "reply": json_values, "session": json_values})
+FORGE_SETUP = """
+import json
+from agent_py.sandbox import BrowserSandbox
+from agent_py.sandbox_tools import SandboxTool
+async def add(args):
+    return args["a"] + args["b"]
+schema = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}, "required": ["a", "b"]}
+fuzzbox = await BrowserSandbox.create("fuzz", tools=[SandboxTool("add", "Add.", add, schema)], timeout_ms=5000)
+(await fuzzbox.run("x = add(1, 2)\\nimport js, json\\ndef post(m):\\n    js.postMessage(js.JSON.parse(json.dumps(m)))"))
+"""
+FORGE_BATCH = """
+first = await fuzzbox.run("for m in json.loads(%r):\\n    post(m)\\nprint('posted')" % BATCH)
+after = await fuzzbox.run("print('after', x, add(3, 4))")
+{"first": first, "after": after}
+"""
+
+
+def test_forged_worker_messages_leave_the_sandbox_working(ready_page) -> None:  # noqa: ANN001
+    page = ready_page
+    setup = page.evaluate("(c) => window.codeact.agent.execPython(c)", FORGE_SETUP)
+    assert setup.get("error") is None, setup
+    for batch in batches(generate(forged, 900)):
+        code = f"BATCH = {json.dumps(batch)!r}\n" + FORGE_BATCH
+        out = page.evaluate("(c) => window.codeact.agent.execPython(c)", code)
+        tally("fuzz inputs: forged sandbox worker messages", len(batch))
+        first = out["first"]
+        # Posting forged messages either changes nothing or fails this cell only, typed; the session comes back.
+        assert first.get("error") is None or first["error"]["type"] in ("SandboxCrashed", "ToolError",
+                                                                         "ToolArgumentError", "UnknownTool"), first
+        assert first["stdout"] == "posted\n" or first.get("error"), first  # the batch really went out
+        assert out["after"]["stdout"] == "after 3 7\n", out
+        print(f"forged batch of {len(batch)}: {first.get('error', {}) and first['error']['type'] or 'no effect'}")
