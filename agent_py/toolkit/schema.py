@@ -32,6 +32,10 @@ _TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
 _PY_NAMES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "array": "list",
              "object": "dict", "null": "None"}
 _MAX_REF_DEPTH = 32  # a self-referencing schema must not recurse forever
+# ...nor branch forever: anyOf/oneOf over self-references is exponential in the depth cap, so one check() visits at
+# most this many sub-schemas; past it the rest constrains nothing here (the server still checks).
+_MAX_VISITS = 20_000
+_visits = 0
 
 
 class Problem:
@@ -52,8 +56,10 @@ class Problem:
 
 def check(schema: dict[str, Any], value: Any) -> tuple[Any, list[Problem]]:
     """(value with defaults filled in, problems). The input is not modified."""
+    global _visits
     value = copy.deepcopy(value)
     problems: list[Problem] = []
+    _visits = 0
     value = _check(schema, value, "", schema, problems, 0)
     return value, problems
 
@@ -86,7 +92,9 @@ def _short(value: Any) -> str:
 
 
 def _check(schema: Any, value: Any, path: str, root: dict[str, Any], problems: list[Problem], depth: int) -> Any:
-    if not isinstance(schema, dict) or depth > _MAX_REF_DEPTH:
+    global _visits
+    _visits += 1
+    if not isinstance(schema, dict) or depth > _MAX_REF_DEPTH or _visits > _MAX_VISITS:
         return value
     if "$ref" in schema:
         return _check(_resolve(schema, root), value, path, root, problems, depth + 1)
