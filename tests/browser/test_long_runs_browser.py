@@ -89,7 +89,8 @@ def test_twenty_runs_in_one_page_release_their_workers(ready_page, model_server)
     print(f"\n20 runs: workers alive per run {alive}, sessions {sessions}, spawned {stats['spawned']}, "
           f"killed {stats['killed']}; heap {heaps[0] / MB:.1f} -> {heaps[-1] / MB:.1f} MB; step latency first 10 "
           f"{_mean(latencies[:10]):.0f} ms, last 10 {_mean(latencies[-10:]):.0f} ms")
-    assert max(alive[1:]) <= alive[1] and max(sessions[1:]) <= sessions[1], (alive, sessions)
+    # Between runs: no session left, and at most a warm spare (0 while it is being replaced) and one straggler.
+    assert max(alive) <= 2 and max(sessions) == 0, (alive, sessions)
     assert sessions[-1] == 0 and stats["spawned"] - stats["killed"] == stats["alive"], stats  # all released
     assert heaps[-1] < 2 * heaps[1] + 50 * MB, heaps
     assert _mean(latencies[-10:]) < 3 * _mean(latencies[:10]) + 100
