@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from bench.page_python import python_in_page
+
 REPS = 15
 
 MEASURE = """
@@ -61,14 +63,7 @@ out
 
 
 def run(browser, base_url: str) -> dict[str, float]:  # noqa: ANN001 - a Playwright sync Browser
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(base_url)
-        page.wait_for_function("document.body.dataset.pythonReady === 'true'", timeout=120_000)
-        figures = page.evaluate("(c) => window.codeact.agent.execPython(c)", MEASURE)
-    finally:
-        context.close()
+    figures = python_in_page(browser, base_url, MEASURE)
     figures = {name: float(value) for name, value in figures.items()}
     figures["register_over_plain"] = figures["register_tool_cell_ms"] / figures["plain_def_cell_ms"]
     return figures

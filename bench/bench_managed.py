@@ -14,6 +14,8 @@ the figures are the machinery only.
 
 from __future__ import annotations
 
+from bench.page_python import python_in_page
+
 REPS = 10
 
 MEASURE = """
@@ -70,14 +72,7 @@ out
 
 
 def run(browser, base_url: str) -> dict[str, float]:  # noqa: ANN001 - a Playwright sync Browser
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(base_url)
-        page.wait_for_function("document.body.dataset.pythonReady === 'true'", timeout=120_000)
-        figures = page.evaluate("(c) => window.codeact.agent.execPython(c)", MEASURE)
-    finally:
-        context.close()
+    figures = python_in_page(browser, base_url, MEASURE)
     figures = {name: float(value) for name, value in figures.items()}
     figures["helper_over_one_step"] = figures["helper_tool_call_ms"] / figures["one_step_run_ms"]
     return figures

@@ -25,7 +25,7 @@ from codeact_host.chromium import CHROMIUM, CHROMIUM_ARGS
 from codeact_host.paths import REPO_ROOT
 from codeact_host.server import serving
 
-MODULES = ["boot", "pyscript", "sandbox", "models", "loop", "ui", "widget", "workspace"]
+MODULES = ["boot", "pyscript", "sandbox", "models", "loop", "ui", "widget", "workspace", "created_tools", "managed"]
 
 
 def _run_module(name: str, browser, base_url: str) -> dict[str, float]:
