@@ -91,9 +91,7 @@ def _model_for(settings: RunSettings) -> Any:
         from agent_py.replay import ReplayModel
 
         return ReplayModel.from_trace(demo_trace(settings.demo), delay_s=0.02)
-    from agent_py.models import ModelClient
-
-    return ModelClient(settings.model)
+    return settings.model_client(settings.model)
 
 
 async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: dict[str, Any] | None,

@@ -7,7 +7,8 @@ The page's settings panel, the CLI and the widget all send the same shape (docs/
      createdTools: [{name, source}] (agent_py.created_tools),
      mode: "single" | "planner" | "two_sandboxes" (agent_py.team) | "managed" (agent_py.managed),
      planner: {provider, preset, baseUrl, model, apiKey, ...} (planner mode: the planner's own model),
-     helperMaxSteps (managed mode: the helper agent's step budget per call, default 5)}
+     helperMaxSteps (managed mode: the helper agent's step budget per call, default 5),
+     cache (true: identical model requests are answered from the response cache, agent_py.models.cache)}
 Bad input raises ConfigError naming the field and what it accepts; nothing is silently replaced by a default.
 """
 
@@ -124,6 +125,14 @@ class RunSettings:
     planner: Any = None  # the planner's ModelConfig in planner mode (the implementer uses `model`)
     helper_max_steps: int = 5  # managed mode: the helper's step budget for each call
     tools: ToolSettings = field(default_factory=ToolSettings)
+    cache: bool = False  # opt-in: identical requests answered from the response cache (costs no tokens)
+
+    def model_client(self, config: Any) -> Any:
+        """A live model for `config` (the main or the planner's), behind the response cache when opted in."""
+        from agent_py.models import CachingModel, ModelClient
+
+        client = ModelClient(config)
+        return CachingModel(client) if self.cache else client
 
     @classmethod
     def from_page(cls, data: dict[str, Any]) -> RunSettings:
@@ -150,12 +159,15 @@ class RunSettings:
             raise ConfigError(f"setting 'mode' must be one of {', '.join(MODES)}, got {mode!r:.40}", field="mode")
         planner = _planner_config(_section(data, "planner")) if mode == "planner" and not demo else None
         helper_max_steps = _number(data, "helperMaxSteps", 5, minimum=1, integer=True)
+        cache = data.get("cache", False)
+        if not isinstance(cache, bool):
+            raise ConfigError(f"setting 'cache' must be true or false, got {cache!r:.40}", field="cache")
         from agent_py.created_tools import from_settings
 
         return cls(model=model, generation=generation, limits=limits, sandbox=sandbox, demo=demo,
                    deny_tools=deny_tools, created_tools=from_settings(data.get("createdTools")), mode=mode,
                    planner=planner, helper_max_steps=helper_max_steps,
-                   tools=ToolSettings.from_page(data.get("tools")))
+                   tools=ToolSettings.from_page(data.get("tools")), cache=cache)
 
 
 def _planner_config(data: dict[str, Any]) -> Any:

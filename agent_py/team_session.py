@@ -44,15 +44,14 @@ def team_models(settings: RunSettings, shape: str) -> dict[str, Any]:
             raise ConfigError("the planner demo needs agents.planner and agents.implementer replies", field="demo")
         return {"planner": ReplayModel(agents["planner"], delay_s=0.02, name="recorded-planner"),
                 "implementer": ReplayModel(agents["implementer"], delay_s=0.02, name="recorded-implementer")}
-    from agent_py.models import ModelClient
-
+    live = settings.model_client
     if shape == "two_sandboxes":
-        return {"processing": ModelClient(settings.model)}
+        return {"processing": live(settings.model)}
     if shape == "managed":
-        return {"manager": ModelClient(settings.model)}
+        return {"manager": live(settings.model)}
     if settings.planner is None:
         raise ConfigError("planner + implementer needs a planner model: set it in Settings", field="planner.model")
-    return {"planner": ModelClient(settings.planner), "implementer": ModelClient(settings.model)}
+    return {"planner": live(settings.planner), "implementer": live(settings.model)}
 
 
 async def run_team(run_id: str, task: str, settings: RunSettings, *, limits: Any, tools: list[SandboxTool],

@@ -2,11 +2,12 @@
 
     model = CachingModel(ModelClient(config))              # the default store: IndexedDB in the page, memory in CPython
     response = await model.complete(messages, options)     # a hit replays the recorded stream; response.cached is True
-    await clear_cache()                                    # the page's "clear cache" (via execPython for now)
+    await clear_cache()                                    # Settings' "Clear cached replies"
 
 The key is the sha256 of the canonical JSON of the exact request: provider, URL (so base_url) and the body the
-client would send (model, messages, generation options, num_ctx...). The API key and headers are not part of it and
-an entry holds only the recorded events, never the request or the key, so a cache can be inspected or exported.
+client would send (model, messages, generation options, num_ctx...), with the runs' observation nonces left out.
+The API key and headers are not part of it and an entry holds only the recorded events, never the request or the
+key, so a cache can be inspected or exported.
 
 Only a reply that finished cleanly (a FinishEvent arrived) is stored: a cut, partial or failed stream, or one the
 caller stopped reading, is never replayed. A hit replays every event as it was recorded (the text in its original
@@ -31,6 +32,7 @@ from typing import Any, Protocol
 
 from agent_py.errors import AgentError
 from agent_py.log import get_logger
+from agent_py.prompts import NONCE_MARKER
 
 from . import ollama, openai
 from .client import ModelClient
@@ -87,7 +89,10 @@ def cache_key(config: ModelConfig, messages: list[dict[str, Any]], options: Gene
     wire = ollama if config.provider == "ollama" else openai
     request = wire.chat_request(config, messages, options)
     material = {"format": ENTRY_FORMAT, "provider": config.provider, "url": request.url, "body": request.body}
-    return hashlib.sha256(_canonical(material).encode()).hexdigest()
+    # Each run fences its observations with a random nonce (agent_py.prompts): two runs of the same task differ by
+    # it alone after step 1, so it is not part of the key; everything else in the request is.
+    canonical = NONCE_MARKER.sub(lambda m: f"<<<{m.group(1)}>>>", _canonical(material))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _event_to_json(event: ModelEvent) -> list[Any]:

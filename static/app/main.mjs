@@ -58,8 +58,11 @@ function notice(text) {
   setTimeout(() => item.remove(), 6000);
 }
 
+// The response cache lives in the agent worker's Python (agent_py.models.cache, IndexedDB): cleared there.
+const CLEAR_CACHE_PY = "import json\nfrom agent_py.models import clear_cache\njson.dumps(await clear_cache())";
 const settings = createSettings($("settings"), {
   testConnection: (s) => agent.request("test-connection", { settings: s }),
+  clearCache: async () => JSON.parse(await agent.execPython(CLEAR_CACHE_PY)),
 });
 const timeline = createTimeline($("timeline"), { prices: () => settings.prices() });
 setupTheme({ toggle: $("theme"), lightSheet: $("hljs-light"), darkSheet: $("hljs-dark") });

@@ -289,3 +289,19 @@ async def test_clear_cache_empties_the_default_store(model_server: ModelServer, 
 
 def test_model_response_is_not_cached_by_default() -> None:
     assert ModelResponse(text="x").to_dict()["cached"] is False
+
+
+def test_the_runs_observation_nonce_is_not_part_of_the_key() -> None:
+    """Two runs of one task differ by their nonce alone after step 1: the second must hit the first's entries."""
+    from agent_py.prompts import new_nonce
+
+    base = ModelConfig(provider="openai", base_url="http://127.0.0.1:9/v1", model="m")
+
+    def step_two(nonce: str, output: str = "42") -> list[dict[str, str]]:
+        return [*MESSAGES, {"role": "assistant", "content": "```python\nprint(6 * 7)\n```"},
+                {"role": "user", "content": f"<<<observation {nonce}>>>\n{output}\n<<<end {nonce}>>>"}]
+
+    first, second = new_nonce(), new_nonce()
+    assert first != second
+    assert cache_key(base, step_two(first)) == cache_key(base, step_two(second))
+    assert cache_key(base, step_two(first)) != cache_key(base, step_two(second, output="43"))

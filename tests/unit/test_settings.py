@@ -76,3 +76,15 @@ def test_allowed_imports_must_be_module_names(value) -> None:  # noqa: ANN001
     with pytest.raises(ConfigError) as err:
         RunSettings.from_page({"demo": "compute", "sandbox": {"allowedImports": value}})
     assert err.value.field == "allowedImports"
+
+
+def test_the_response_cache_is_opt_in_and_wraps_every_live_model() -> None:
+    from agent_py.models import CachingModel, ModelClient
+
+    plain = RunSettings.from_page({"model": "m", "baseUrl": "http://127.0.0.1:9/v1"})
+    cached = RunSettings.from_page({"model": "m", "baseUrl": "http://127.0.0.1:9/v1", "cache": True})
+    assert plain.cache is False and isinstance(plain.model_client(plain.model), ModelClient)
+    assert isinstance(cached.model_client(cached.model), CachingModel)
+    with pytest.raises(ConfigError) as err:
+        RunSettings.from_page({"model": "m", "baseUrl": "http://127.0.0.1:9/v1", "cache": "yes"})
+    assert err.value.field == "cache"

@@ -51,7 +51,7 @@ function readStored() {
  * @param {HTMLDialogElement} dialog the settings dialog (see index.html)
  * @param {{testConnection: (settings: object) => Promise<{models: string[]}>, onChange?: () => void}} hooks
  */
-export function createSettings(dialog, { testConnection, onChange = () => {} }) {
+export function createSettings(dialog, { testConnection, clearCache = null, onChange = () => {} }) {
   const form = dialog.querySelector("form");
   const field = (name) => form.elements.namedItem(name);
   let stored = readStored();
@@ -77,6 +77,7 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
     field("timeoutMs").value = stored.sandbox?.timeoutMs ?? 10000;
     field("memoryMb").value = stored.sandbox?.memoryMb ?? 256;
     field("allowedImports").value = stored.sandbox?.allowedImports ?? "";
+    field("cache").checked = stored.cache === true;
     field("promptPerM").value = stored.prices?.promptPerM ?? "";
     field("completionPerM").value = stored.prices?.completionPerM ?? "";
     team.fill(stored);
@@ -96,6 +97,7 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
       sandbox: { timeoutMs: number("timeoutMs"), memoryMb: number("memoryMb"),
         allowedImports: field("allowedImports").value.trim() },
       prices: { promptPerM: number("promptPerM"), completionPerM: number("completionPerM") },
+      cache: field("cache").checked,
       ...team.read(),
     };
   }
@@ -162,6 +164,17 @@ export function createSettings(dialog, { testConnection, onChange = () => {} }) 
     if (presetSelect.value === "ollama") probe({ quiet: true }); // a new local server: list its models again
   });
   dialog.querySelector("[data-test-connection]").addEventListener("click", () => probe());
+  const cacheStatus = dialog.querySelector("[data-cache-status]");
+  dialog.querySelector("[data-clear-cache]").addEventListener("click", async () => {
+    if (!clearCache) return;
+    cacheStatus.textContent = "Clearing…";
+    try {
+      const { entries } = await clearCache();
+      cacheStatus.textContent = entries === 0 ? "Cache cleared." : `Cache still holds ${entries} replies.`;
+    } catch (err) {
+      cacheStatus.textContent = `Could not clear the cache: ${err?.message ?? err}`;
+    }
+  });
 
   form.addEventListener("submit", (event) => {
     if (event.submitter?.value !== "save") return;
