@@ -10,6 +10,7 @@
 import { startAgentWorker } from "./agent_host.mjs";
 import { logLevelFromUrl } from "./log_level.mjs";
 import { mountSandboxFrame } from "../../wasm_sandbox/embed.mjs";
+import { createLogControls } from "./ui/run_log.mjs";
 import { createSettings } from "./ui/settings.mjs";
 import { createTimeline } from "./ui/timeline.mjs";
 import { setupTheme } from "./ui/theme.mjs";
@@ -63,7 +64,13 @@ const CLEAR_CACHE_PY = "import json\nfrom agent_py.models import clear_cache\njs
 const settings = createSettings($("settings"), {
   testConnection: (s) => agent.request("test-connection", { settings: s }),
   clearCache: async () => JSON.parse(await agent.execPython(CLEAR_CACHE_PY)),
+  downloadLog: () => logs.download(),
 });
+// The log level from Settings, applied once Python is ready and on every save (a ?log= in the URL wins).
+const logs = createLogControls(agent, { urlLevel: logLevelFromUrl() });
+const applyLogLevel = () => logs.setLevel(settings.current().logLevel)
+  .catch((err) => console.warn("log level not applied:", err.message));
+settings.onChange(() => { if (pythonReady) applyLogLevel(); });
 const timeline = createTimeline($("timeline"), { prices: () => settings.prices() });
 setupTheme({ toggle: $("theme"), lightSheet: $("hljs-light"), darkSheet: $("hljs-dark") });
 
@@ -347,6 +354,7 @@ agent.ready.then(
   (info) => {
     pythonReady = true;
     performance.mark("python-ready");
+    applyLogLevel();
     document.body.dataset.pythonReady = "true";
     $("boot").dataset.state = "ready";
     label.textContent = `Python ready · agent ${info.version}`;

@@ -51,7 +51,8 @@ function readStored() {
  * @param {HTMLDialogElement} dialog the settings dialog (see index.html)
  * @param {{testConnection: (settings: object) => Promise<{models: string[]}>, onChange?: () => void}} hooks
  */
-export function createSettings(dialog, { testConnection, clearCache = null, onChange = () => {} }) {
+export function createSettings(dialog, { testConnection, clearCache = null, downloadLog = null,
+  onChange = () => {} }) {
   const form = dialog.querySelector("form");
   const field = (name) => form.elements.namedItem(name);
   let stored = readStored();
@@ -78,6 +79,7 @@ export function createSettings(dialog, { testConnection, clearCache = null, onCh
     field("memoryMb").value = stored.sandbox?.memoryMb ?? 256;
     field("allowedImports").value = stored.sandbox?.allowedImports ?? "";
     field("cache").checked = stored.cache === true;
+    field("logLevel").value = stored.logLevel ?? "info";
     field("promptPerM").value = stored.prices?.promptPerM ?? "";
     field("completionPerM").value = stored.prices?.completionPerM ?? "";
     team.fill(stored);
@@ -98,6 +100,7 @@ export function createSettings(dialog, { testConnection, clearCache = null, onCh
         allowedImports: field("allowedImports").value.trim() },
       prices: { promptPerM: number("promptPerM"), completionPerM: number("completionPerM") },
       cache: field("cache").checked,
+      logLevel: field("logLevel").value,
       ...team.read(),
     };
   }
@@ -164,6 +167,7 @@ export function createSettings(dialog, { testConnection, clearCache = null, onCh
     if (presetSelect.value === "ollama") probe({ quiet: true }); // a new local server: list its models again
   });
   dialog.querySelector("[data-test-connection]").addEventListener("click", () => probe());
+  dialog.querySelector("[data-download-log]").addEventListener("click", () => downloadLog?.());
   const cacheStatus = dialog.querySelector("[data-cache-status]");
   dialog.querySelector("[data-clear-cache]").addEventListener("click", async () => {
     if (!clearCache) return;
