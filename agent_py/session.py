@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from importlib import resources
 from typing import Any
 
@@ -94,6 +94,19 @@ def _model_for(settings: RunSettings) -> Any:
     return settings.model_client(settings.model)
 
 
+# Names a team run gives its own tools (agent_py.team, agent_py.managed): remote tools never take them.
+TEAM_TOOL_NAMES = frozenset({"retrieve", "dataset", "helper"})
+
+
+@contextlib.asynccontextmanager
+async def deadlines_held(boxes: list[Any]) -> AsyncIterator[None]:
+    """Every sandbox's running cell has its deadline held (BrowserSandbox.deadline_held) until the block ends."""
+    async with contextlib.AsyncExitStack() as stack:
+        for box in list(boxes):
+            await stack.enter_async_context(box.deadline_held())
+        yield
+
+
 async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: dict[str, Any] | None,
                       emit: Emit, workspace: Any = None, emit_blobs: Any = None,
                       checkpoint_cap: int | None = None) -> Any:
@@ -123,31 +136,33 @@ async def run_session(run_id: str, task: str, settings: RunSettings, *, resume: 
 
     tools = with_host_tools(run_id, display_tools(emit, run_id, lambda: current_step["n"]))  # embed mode
     limits = Limits.from_settings(settings.limits)
-    if settings.demo in ("two_sandboxes", "planner") or settings.mode != "single":  # agent_py/team.py
-        from agent_py.team_session import run_team
-
-        return await run_team(run_id, task, settings, limits=limits,
-                              tools=tools, emit=emit, on_step=lambda n: current_step.__setitem__("n", n))
 
     def tool_created(tool: Any) -> None:  # the page stores it (static/app/ui/created_tools.mjs)
         emit({"type": "ToolCreated", "run_id": run_id, "step": current_step["n"], "tool": tool.to_dict()})
 
     # MCP servers, gateways and web research (agent_py/run_tools.py): connected once, every call through one gate.
-    taken = {tool.name for tool in tools} | {str(getattr(tool, "name", "")) for tool in settings.created_tools}
-    # The approver holds the cell's deadline while the user decides; the sandbox it holds is made after the tools.
-    held: dict[str, Any] = {}
-
-    def hold() -> Any:
-        return held["sandbox"].deadline_held() if "sandbox" in held else contextlib.nullcontext()
-
-    remote = await RunTools.open(settings.tools, taken=taken, approve=page_approver(run_id, hold=hold))
+    taken = ({tool.name for tool in tools} | {str(getattr(tool, "name", "")) for tool in settings.created_tools}
+             | TEAM_TOOL_NAMES)
+    # While the user decides about a call, every sandbox of the run has its deadline held: the cell that asked, and
+    # in a team the cell waiting on it (processing's retrieve(), a manager's helper()). Filled as they are made.
+    boxes: list[Any] = []
+    remote = await RunTools.open(settings.tools, taken=taken,
+                                 approve=page_approver(run_id, hold=lambda: deadlines_held(boxes)))
     if not settings.tools.empty:
         pending.append(remote.event(run_id))
+    if settings.demo in ("two_sandboxes", "planner") or settings.mode != "single":  # agent_py/team.py
+        from agent_py.team_session import run_team
+
+        try:
+            return await run_team(run_id, task, settings, limits=limits, tools=tools, emit=forward,
+                                  on_step=lambda n: current_step.__setitem__("n", n), remote=remote, boxes=boxes)
+        finally:
+            await remote.aclose()
     try:
         sandbox: Any = await BrowserSandbox.create(f"run-{run_id}", tools=[*tools, *remote.sandbox_tools],
                                                    **settings.sandbox.create_options(),
                                                    created=settings.created_tools, on_tool_created=tool_created)
-        held["sandbox"] = sandbox
+        boxes.append(sandbox)
     except BaseException:
         await remote.aclose()
         raise

@@ -1,11 +1,12 @@
 """Teams: several sandboxes per run, and several agents per run, with every event saying which agent did it.
 
 Two shapes, both used by the recorded demos and by settings:
-- two_sandboxes: a "retrieval" sandbox holds the data tools (here the built-in `dataset`; the network tools belong
-  there too) and a "processing" sandbox holds the user's files and the display tools but no data/network tool. The
-  agent's code runs in processing; it reaches retrieval only through the `retrieve(code)` tool, which runs a cell
-  there and returns the value that cell gave to `final_answer(...)` as JSON. Nothing else crosses: no shared
-  memory, no shared names, so `dataset(...)` called in processing is a NameError.
+- two_sandboxes: a "retrieval" sandbox holds the data tools (the built-in `dataset` and the run's network tools:
+  fetch_url, web_search, MCP and gateway tools) and a "processing" sandbox holds the user's files and the display
+  tools but no data/network tool. The agent's code runs in processing; it reaches retrieval only through the
+  `retrieve(code)` tool, which runs a cell there and returns the value that cell gave to `final_answer(...)` as
+  JSON. Nothing else crosses: no shared memory, no shared names, so `dataset(...)` called in processing is a
+  NameError.
 - planner: a planner agent and an implementer agent (each with its own model) share one sandbox. The planner
   writes the plan (its final answer), the implementer executes it, the planner judges the result and gives the
   run's answer. Phases run one after another, so the shared sandbox never runs two cells at once.
@@ -18,7 +19,7 @@ carries `agent`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from agent_py.errors import ToolError
@@ -126,19 +127,26 @@ def _merge(records: list[tuple[str, Any]], final: Any) -> Any:
 
 async def run_two_sandboxes(run_id: str, task: str, *, model: Any, make_agent: Callable[..., Any],
                             make_sandbox: Callable[..., Any], extra_tools: list[SandboxTool], emit: Emit,
-                            on_step: Callable[[int], None] | None = None) -> Any:
-    retrieval = await make_sandbox(f"run-{run_id}-retrieval", [dataset_tool()])
+                            on_step: Callable[[int], None] | None = None,
+                            network_tools: Sequence[SandboxTool] = ()) -> Any:
+    """`network_tools` (the run's web, MCP and gateway tools) go to the retrieval sandbox only."""
+    held = [dataset_tool(), *network_tools]
+    retrieval = await make_sandbox(f"run-{run_id}-retrieval", held)
     processing = await make_sandbox(f"run-{run_id}-processing", [retrieve_tool(retrieval), *extra_tools])
     try:
         agent = make_agent(model, processing, system_extra=(
             "Your code runs in the processing sandbox, which has no data or network tools. Fetch data with "
-            "retrieve(code): the code runs in the retrieval sandbox (tool: dataset(name)) and must end with "
-            "final_answer(value); you get that value back."))
+            f"retrieve(code): the code runs in the retrieval sandbox (tools: {_signatures(held)}) and must end "
+            "with final_answer(value); you get that value back."))
         forward = TeamForwarder(emit, run_id, on_step).phase("processing", last=True)
         return await agent.run(task, run_id=run_id, on_event=forward)
     finally:
         await processing.close()
         await retrieval.close()
+
+
+def _signatures(tools: Sequence[SandboxTool]) -> str:
+    return ", ".join(f"{tool.name}({', '.join(tool.properties)})" for tool in tools)
 
 
 async def run_planner(run_id: str, task: str, *, planner_model: Any, implementer_model: Any,

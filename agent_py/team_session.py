@@ -55,7 +55,11 @@ def team_models(settings: RunSettings, shape: str) -> dict[str, Any]:
 
 
 async def run_team(run_id: str, task: str, settings: RunSettings, *, limits: Any, tools: list[SandboxTool],
-                   emit: Callable[[dict[str, Any]], None], on_step: Callable[[int], None]) -> Any:
+                   emit: Callable[[dict[str, Any]], None], on_step: Callable[[int], None], remote: Any = None,
+                   boxes: list[Any] | None = None) -> Any:
+    """`remote` (agent_py.run_tools.RunTools): the run's web, MCP and gateway tools. They go to the retrieval sandbox
+    only in two_sandboxes, to the shared sandbox of planner + implementer, to the manager's and helpers' sandboxes.
+    Every sandbox made is appended to `boxes` (an approval dialog holds all their deadlines)."""
     from agent_py.loop import Agent
     from agent_py.sandbox import BrowserSandbox
     from agent_py.session import run_hooks
@@ -77,17 +81,30 @@ async def run_team(run_id: str, task: str, settings: RunSettings, *, limits: Any
         # sandbox runs only the cells retrieve() sends it.
         created = {} if name.endswith("-retrieval") else {"created": settings.created_tools,
                                                             "on_tool_created": tool_created}
-        return await BrowserSandbox.create(name, tools=box_tools, **settings.sandbox.create_options(), **created)
+        box = await BrowserSandbox.create(name, tools=box_tools, **settings.sandbox.create_options(), **created)
+        if boxes is not None:
+            boxes.append(box)
+        return box
+
+    network = list(remote.sandbox_tools) if remote is not None else []
+    # Results of remote tools are third-party text, fenced as data (SECURITY-CASES 26); in two_sandboxes they reach
+    # the agent through retrieve().
+    if shape == "two_sandboxes":
+        untrusted = ["retrieve"] if network else []
+    else:
+        untrusted = list(remote.untrusted) if remote is not None else []
+        tools = [*tools, *network]
 
     def make_agent(model: Any, sandbox: Any, *, system_extra: str = "", agent_limits: Any = None) -> Any:
         return Agent(model, sandbox, limits=agent_limits or limits, system_extra=system_extra,
-                     output_limit=settings.sandbox.output_limit, hooks=run_hooks(settings))
+                     output_limit=settings.sandbox.output_limit, hooks=run_hooks(settings), untrusted_tools=untrusted)
 
     models = team_models(settings, shape)
     try:
         if shape == "two_sandboxes":
             return await run_two_sandboxes(run_id, task, model=models["processing"], make_agent=make_agent,
-                                           make_sandbox=make_sandbox, extra_tools=tools, emit=emit, on_step=track)
+                                           make_sandbox=make_sandbox, extra_tools=tools, emit=emit, on_step=track,
+                                           network_tools=network)
         if shape == "managed":
             return await _run_managed(run_id, task, settings, model=models["manager"], limits=limits, tools=tools,
                                       make_agent=make_agent, make_sandbox=make_sandbox, emit=emit, on_step=track)
