@@ -2,8 +2,9 @@
 their own sandboxes, memories and keys.
 
 Each tab has its own model endpoint (two scripted servers), so replies cannot cross by way of a shared queue. Tab A
-holds a secret in its sandbox's globals; tab B looks for it from its model code while A's cell is still running,
-and each endpoint hears only its own tab, with that tab's key.
+holds a secret in its sandbox's globals, then its cell waits on an "ask" tool call whose dialog the test answers
+only after tab B's whole run has finished: the runs overlap by construction, not by timing. B looks for A's secret
+from its model code; each endpoint hears only its own tab, with that tab's key.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from tests.servers.gateway_server import GatewayServer
 from tests.servers.model_server import ModelServer
 
+pytest_plugins = ["tests.servers.mcp_fixtures"]
 pytestmark = pytest.mark.browser
 
 READY = "window.codeact && document.body.dataset.pythonReady === 'true'"
@@ -54,28 +57,31 @@ def _observations(tab: Any) -> list[dict[str, Any]]:
 
 def test_two_tabs_run_at_once_with_separate_sandboxes_memories_and_keys(page: Any, app_url: str,
                                                                           model_server: ModelServer,
-                                                                          second_server: ModelServer) -> None:
+                                                                          second_server: ModelServer,
+                                                                          gateway_server: GatewayServer) -> None:
     tab_a = page
     tab_a.goto(app_url)
     tab_a.wait_for_function(READY, timeout=120_000)
     tab_b = _open(page.context, app_url)
-    # A: a secret in its sandbox, then a long cell so that its run is still going while B runs.
-    model_server.enqueue(block("secret = 'only-in-tab-a'\nimport time\ntime.sleep(3)\nprint(secret)"),
+    # A: a secret in its sandbox, then a call that waits for its user (gateway tools default to "ask").
+    model_server.enqueue(block("secret = 'only-in-tab-a'\nprint(add(1, 2))\nprint(secret)"),
                          block("final_answer(secret)"))
     second_server.enqueue(
         block("print('secret' in globals())\ntry:\n    print(secret)\nexcept NameError as e:\n    print('NameError')"),
         block("final_answer('b done')"))
-    tab_a.evaluate(START, ["tab a", _settings(model_server, "sk-tab-a")])
-    tab_a.wait_for_function("() => (window.__events || []).some(e => e.type === 'ExecutionStarted')",
-                            timeout=120_000)
+    tab_a.evaluate(START, ["tab a", {**_settings(model_server, "sk-tab-a"),
+                                     "tools": {"gateways": [{"url": gateway_server.url, "name": "office"}]}}])
+    question = tab_a.locator("dialog.approval[open]")
+    question.wait_for(timeout=120_000)
     tab_b.evaluate(START, ["tab b", _settings(second_server, "sk-tab-b")])
     tab_b.wait_for_function(FINISHED, timeout=120_000)
-    # B finished while A's first cell was still sleeping in its own sandbox.
-    assert not any(e["type"] == "RunFinished" for e in tab_a.evaluate("window.__events"))
+    # B ran from start to end while A's cell was waiting in the middle of its first step.
+    assert not any(e["type"] == "Observation" for e in tab_a.evaluate("window.__events"))
+    question.get_by_role("button", name="Allow").click()
     tab_a.wait_for_function(FINISHED, timeout=120_000)
 
     assert _observations(tab_b)[0]["stdout"].split() == ["False", "NameError"]
-    assert _observations(tab_a)[0]["stdout"].strip() == "only-in-tab-a"
+    assert _observations(tab_a)[0]["stdout"].split() == ["3", "only-in-tab-a"]
     final_a = next(e for e in tab_a.evaluate("window.__events") if e["type"] == "FinalAnswer")["value"]
     final_b = next(e for e in tab_b.evaluate("window.__events") if e["type"] == "FinalAnswer")["value"]
     assert (final_a, final_b) == ("only-in-tab-a", "b done")
