@@ -9,19 +9,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.ui_support import RUN_FINISHED as FINISHED
+from tests.browser.ui_support import START_RUN as START
 from tests.servers.model_server import ModelServer
 
 pytestmark = pytest.mark.browser
 
-START = """([task, settings]) => {
-  window.__runs = window.__runs || {};
-  const events = [];
-  const runId = window.codeact.agent.startRun(task, settings);
-  window.__runs[runId] = events;
-  window.codeact.agent.onEvent((e) => { if (e.run_id === runId) events.push(e); });
-  return runId;
-}"""
-FINISHED = "id => (window.__runs[id] || []).some(e => e.type === 'RunFinished')"
 REPLIES = ("Compute.\n```python\nx = 6 * 7\nprint(x)\n```", "Done.\n```python\nfinal_answer(x)\n```")
 
 

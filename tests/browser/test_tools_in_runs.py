@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.ui_support import RUN_FINISHED as FINISHED
+from tests.browser.ui_support import START_RUN as START
 from tests.servers.gateway_server import GatewayServer
 from tests.servers.mcp_server import McpTestServer
 from tests.servers.model_server import ModelServer
@@ -18,15 +20,6 @@ from tests.servers.web_server import WebServer
 pytest_plugins = ["tests.servers.mcp_fixtures"]
 pytestmark = pytest.mark.browser
 
-START = """([task, settings]) => {
-  window.__runs = window.__runs || {};
-  const events = [];
-  const runId = window.codeact.agent.startRun(task, settings);
-  window.__runs[runId] = events;
-  window.codeact.agent.onEvent((e) => { if (e.run_id === runId) events.push(e); });
-  return runId;
-}"""
-FINISHED = "id => (window.__runs[id] || []).some(e => e.type === 'RunFinished')"
 
 
 def block(code: str, thought: str = "Next.") -> str:

@@ -14,6 +14,16 @@ import pytest
 SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 UI_READY = "document.body.dataset.uiReady === 'true'"
 PYTHON_READY = "document.body.dataset.pythonReady === 'true'"
+# Start a run from the page's API and keep its events in window.__runs[runId]; FINISHED waits for its end.
+START_RUN = """([task, settings]) => {
+  window.__runs = window.__runs || {};
+  const events = [];
+  const runId = window.codeact.agent.startRun(task, settings);
+  window.__runs[runId] = events;
+  window.codeact.agent.onEvent((e) => { if (e.run_id === runId) events.push(e); });
+  return runId;
+}"""
+RUN_FINISHED = "id => (window.__runs[id] || []).some(e => e.type === 'RunFinished')"
 
 
 @pytest.fixture
