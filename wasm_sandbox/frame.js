@@ -30,6 +30,9 @@
   let prelude = "";
   let spare = null;
   const sessions = new Map();
+  // Tool calls as the agent sees them are numbered by this frame, not by the worker: a replacement worker counts
+  // its calls from 1 again, and a late reply to a killed cell's call must never answer the new worker's call.
+  let nextToolCall = 1;
   const stats = { spawned: 0, killed: 0, alive: 0 };
   const isolated = self.crossOriginIsolated === true;
 
@@ -275,6 +278,7 @@ onmessage = ({ data }) => {
         disarm();
         handle.listener = null;
         session.current = null;
+        dropPendingCalls(session, runId);
         // Every result has the same shape; a killed run's output died with its worker.
         resolve({ stdout: "", stderr: "", truncated: false, final: false, final_value: null, duration_ms: 0,
           ...result, toolResults, runId, elapsed_ms: performance.now() - started });
@@ -386,12 +390,20 @@ onmessage = ({ data }) => {
       deliverToolReply(session, handle, callId, reply);
       return true;
     }
-    const pending = { name, handle };
+    const agentCallId = `t${nextToolCall++}`;
+    const pending = { name, handle, runId, callId };
     session.pendingCalls ??= new Map();
-    session.pendingCalls.set(callId, pending);
+    session.pendingCalls.set(agentCallId, pending);
     pending.record = (reply) => toolResults.push({ name, argsJson, reply });
-    send({ op: "tool-call", session: session.name, runId, callId, name, argsJson });
+    send({ op: "tool-call", session: session.name, runId, callId: agentCallId, name, argsJson });
     return true;
+  }
+
+  /** Forget the calls a finished (or killed) cell still waits on: their replies, when they come, are dropped. */
+  function dropPendingCalls(session, runId) {
+    for (const [id, pending] of session.pendingCalls ?? []) {
+      if (pending.runId === runId) session.pendingCalls.delete(id);
+    }
   }
 
   function onToolResult({ session: name, callId, reply }) {
@@ -399,8 +411,10 @@ onmessage = ({ data }) => {
     const pending = session?.pendingCalls?.get(callId);
     if (!pending || typeof reply !== "string") return;
     session.pendingCalls.delete(callId);
+    // Only the cell that asked may get the answer: a reply for a killed worker or an ended cell is dropped.
+    if (pending.handle.dead || session.current?.runId !== pending.runId) return;
     pending.record(reply);
-    deliverToolReply(session, pending.handle, callId, reply);
+    deliverToolReply(session, pending.handle, pending.callId, reply);
   }
 
   function approxSize(value) {

@@ -1,0 +1,97 @@
+"""Crashes mid-run (SECURITY-CASES 25, issue #9 "Reload and crash"): a sandbox worker killed while the agent is
+still serving one of its tool calls, and a tab closed mid-run while another tab of the app is open. A page reload
+mid-run is test_loop_browser.py's, a full storage quota test_ui_history.py's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_loop_browser import STORED_RUN, WAIT_STORED, settings_for
+from tests.browser.ui_support import PYTHON_READY, UI_READY
+from tests.conftest import OfflineGuard
+
+pytestmark = pytest.mark.browser
+
+TIMEOUT_MS = 1500
+
+# A session whose cell is killed at its deadline while the agent is still inside a tool call; the tool answers
+# only after the kill, when the next cell is itself waiting on a tool. The worker numbers its calls from 1 again
+# after a kill and the replay makes the same calls as before, so the late reply carries the same call id as the
+# next cell's call: it must be dropped, not handed to the new worker.
+KILL_SCRIPT = r'''
+import asyncio
+from agent_py.sandbox import BrowserSandbox
+from agent_py.sandbox_tools import SandboxTool
+
+CALLS = {"record": 0, "slow": 0, "gate": 0}
+release_slow = asyncio.get_event_loop().create_future()
+
+async def record(args):
+    CALLS["record"] += 1  # the side effect a replay must not repeat
+    return "recorded " + args["text"]
+
+async def slow(args):
+    CALLS["slow"] += 1
+    await release_slow  # still being served when the sandbox is killed
+    return "late reply"
+
+async def gate(args):
+    CALLS["gate"] += 1
+    if not release_slow.done():
+        release_slow.set_result(None)  # slow() answers now, while this call waits
+    await asyncio.sleep(0.3)
+    return "gate " + args["text"]
+
+def obj(props):
+    return {"type": "object", "properties": props, "required": list(props)}
+
+TEXT = obj({"text": {"type": "string"}})
+TOOLS = [SandboxTool("record", "Record a text (a side effect).", record, TEXT),
+         SandboxTool("slow", "Answers late.", slow),
+         SandboxTool("gate", "Lets slow() answer, then answers.", gate, TEXT)]
+box = await BrowserSandbox.create("crash", tools=TOOLS, timeout_ms=TIMEOUT_MS, memory_mb=64)
+R = {"is_async": box.is_async}
+R["first"] = await box.run("first = record('one')\nprint(first)")
+R["killed"] = await asyncio.wait_for(box.run("late = slow()\nprint('never', late)"), TIMEOUT_MS / 1000 + 20)
+R["calls_after_kill"] = dict(CALLS)
+R["next"] = await asyncio.wait_for(box.run("mine = gate('mine')\nprint(mine, '|', first)"), 30)
+R["after"] = await box.run("print(mine, '|', first)")
+R["busy"] = await box.run("while True:\n    pass")
+R["after_busy"] = await box.run("print(mine, '|', first)")
+R["calls"] = dict(CALLS)
+R
+'''
+
+
+@pytest.mark.parametrize("isolated", [True, False], ids=["blocking-calls", "awaited-calls"])
+def test_a_sandbox_killed_mid_tool_call_drops_the_late_reply_and_repeats_no_side_effect(
+        browser: Any, app_url: str, app_url_plain: str, isolated: bool) -> None:
+    context = browser.new_context()
+    guard = OfflineGuard()
+    context.route("**/*", guard)
+    try:
+        page = context.new_page()
+        page.goto(app_url if isolated else app_url_plain)
+        page.wait_for_function(PYTHON_READY, timeout=60_000)
+        r = page.evaluate("(c) => window.codeact.agent.execPython(c)",
+                          f"TIMEOUT_MS = {TIMEOUT_MS}\n" + KILL_SCRIPT)
+    finally:
+        context.close()
+    assert not guard.violations, guard.violations
+    assert r["is_async"] is (not isolated)
+    assert r["first"]["stdout"] == "recorded one\n"
+    # The agent did not wait for its tool: the cell ended at its deadline, the tool still unanswered.
+    killed = r["killed"]
+    assert killed["error"]["type"] == "SandboxTimeout" and killed["restored"] is True, killed
+    assert r["calls_after_kill"] == {"record": 1, "slow": 1, "gate": 0}
+    # The next cell got its own tool's answer, not the killed cell's late one, and the state is back.
+    assert r["next"].get("error") is None, r["next"]
+    assert r["next"]["stdout"] == "gate mine | recorded one\n"
+    assert r["after"]["stdout"] == "gate mine | recorded one\n"
+    # Another kill replays both cells from their recordings: no tool ran a second time.
+    assert r["busy"]["error"]["type"] == "SandboxTimeout" and r["busy"]["restored"] is True
+    assert r["after_busy"]["stdout"] == "gate mine | recorded one\n"
+    assert r["calls"] == {"record": 1, "slow": 1, "gate": 1}
