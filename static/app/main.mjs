@@ -24,6 +24,7 @@ import { createCheckpoints } from "./ui/checkpoints.mjs";
 import { openBlobs } from "./ui/checkpoint_blobs.mjs";
 import { enableOffline, WORKER_RESOURCES_PY } from "./ui/offline.mjs";
 import { askApproval } from "../embed/approval.mjs";
+import { createAuthPrompts } from "./ui/auth_prompt.mjs";
 
 performance.mark("shell-visible");
 
@@ -181,6 +182,7 @@ function onAgentEvent(event) {
   timeline.attach(runId, event.step, checkpoints.cardNote(event));
   scheduleSave(runId, URGENT.has(event.type));
   if (event.type === "RunFinished" && runId === currentRun) setRunning(null);
+  authPrompts.handleEvent(event);
 }
 
 /**
@@ -269,6 +271,17 @@ function continueRun(record) {
   showStored(record, "continued");
   return start(record.task, { resume: record });
 }
+
+// A refused key (SECURITY-CASES 20): the run asks for a valid one, and continues with it from its finished steps.
+const authPrompts = createAuthPrompts({
+  timeline,
+  onOpenSettings: () => settings.open({ focus: "apiKey" }),
+  async onRetry(runId, key) {
+    settings.setKey(key);
+    const record = records.get(runId) ?? (await (await storeReady).getRun(runId));
+    if (record) continueRun(record);
+  },
+});
 
 /** A run cut off by a reload or a closed tab: shown with its finished steps, the cut one marked, and Continue. */
 function showInterrupted(record) {

@@ -42,7 +42,9 @@ A reply is a string (the answer text) or a dict with any of:
 Settings (attributes, reset by reset()): allowed_origin ("*", an exact origin, or None to refuse every origin:
 the preflight and any request carrying that Origin get 403 without CORS headers, as Ollama does without
 OLLAMA_ORIGINS; no reply is consumed), chunk_chars, chunk_delay_s,
-models (names listed), default_reply, resource_policy (a Cross-Origin-Resource-Policy header value, or None).
+models (names listed), default_reply, resource_policy (a Cross-Origin-Resource-Policy header value, or None),
+api_key (None: any key; a string: a request to the model list or chat without `Authorization: Bearer <api_key>`
+gets 401 echoing the Authorization it received, as some servers do, and consumes no reply).
 
 Standalone: `python -m tests.servers.model_server --port 8123 [--origin '*'] [--reply 'text']`. Then the same
 control API over HTTP: POST /_control/enqueue (a reply as JSON, or a list), POST /_control/reset,
@@ -72,6 +74,7 @@ DEFAULTS: dict[str, Any] = {
     "models": ["scripted-model", "scripted-coder"],
     "default_reply": None,
     "resource_policy": None,
+    "api_key": None,
 }
 
 
@@ -297,9 +300,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._send_json(403, {"error": "origin not allowed"})
         return True
 
+    def _refuse_key(self, record: RecordedRequest) -> bool:
+        expected = self.owner.api_key
+        received = record.headers.get("authorization", "")
+        if expected is None or record.path.startswith("/_control/") or received == f"Bearer {expected}":
+            return False
+        self._send_json(401, {"error": {"message": f"Incorrect API key provided: {received}",
+                                        "type": "invalid_request_error", "code": "invalid_api_key"}})
+        return True
+
     def do_GET(self) -> None:  # noqa: N802
         record = self._record()
-        if self._refuse_origin():
+        if self._refuse_origin() or self._refuse_key(record):
             return
         if record.path == "/_control/requests":
             self._send_json(200, [r.to_dict() for r in self.owner.requests[:-1]])
@@ -321,6 +333,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         if record.path not in ("/v1/chat/completions", "/api/chat"):
             self._send_json(404, {"error": f"no route {record.path}"})
+            return
+        if self._refuse_key(record):
             return
         reply = _normalise(self.owner._next_reply())
         record.reply = reply

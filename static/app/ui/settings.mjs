@@ -9,6 +9,7 @@
  * The Tools section (ui/tool_settings.mjs) keeps its tokens and headers like the key (ui/tool_secrets.mjs).
  *   settings.configured();  // false until a model is set: the page then offers the recorded demos
  *   settings.prices();      // {promptPerM, completionPerM} for the cost shown per step and run
+ *   settings.setKey("sk-…");  // a new key for the model (a refused key's retry, ui/auth_prompt.mjs)
  */
 import { isRemembered, readKey, saveKey } from "./keys.mjs";
 import { createTeamSettings } from "./team_settings.mjs";
@@ -154,6 +155,15 @@ export function createSettings(dialog, { testConnection, clearCache = null, down
         status.append(fix);
       }
       status.dataset.state = "error";
+      // A refused key (SECURITY-CASES 20): say so first, and put the cursor where the right key goes.
+      if ((detail.type ?? err.name) === "AuthError") {
+        const words = document.createElement("strong");
+        words.className = "auth-refused";
+        words.textContent = "The endpoint refused the API key: enter a valid one. ";
+        status.prepend(words);
+        field("apiKey").focus();
+        field("apiKey").select();
+      }
     }
   }
 
@@ -193,11 +203,13 @@ export function createSettings(dialog, { testConnection, clearCache = null, down
 
   fill();
   return {
-    open() {
+    /** @param {{focus?: string}} [options] focus: a field to put the cursor in ("apiKey" after a refused key) */
+    open({ focus = "" } = {}) {
       fill();
       status.textContent = "";
       delete status.dataset.state;
       dialog.showModal();
+      if (focus) field(focus)?.focus();
       // Ollama's local models are detected on their own: the list is there when the user opens the model box.
       if (presetSelect.value === "ollama" && !field("model").value) probe({ quiet: true });
     },
@@ -205,6 +217,12 @@ export function createSettings(dialog, { testConnection, clearCache = null, down
     current() {
       const { prices, remember, mode, planner, tools, ...settings } = stored; // `remember` was saved by older pages
       return { ...settings, ...team.forRun(stored), apiKey, ...(tools ? { tools: withToolSecrets(tools, toolSecrets) } : {}) };
+    },
+    /** Replace the model's key (the run's "Retry with this key"), kept where the current one is kept. */
+    setKey(key) {
+      apiKey = key;
+      field("apiKey").value = key; // the old key must not linger in the (closed) dialog's field
+      saveKey(key, { remember: isRemembered() });
     },
     /** The user's token prices (per million), or nulls. */
     prices() {

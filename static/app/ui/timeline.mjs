@@ -30,7 +30,8 @@ const REASON_WORDS = {
   error: "an error ended it",
   page_closed: "the page was reloaded or closed while it ran; Continue it from History",
 };
-// Errors in clear words first; the exact type and message follow for whoever needs them.
+// Errors in clear words first; the exact type and message follow for whoever needs them. Keys are agent_py/errors.py's
+// class names, as the events carry them.
 const ERROR_WORDS = {
   SandboxTimeout: "The code ran past the cell time limit and was stopped.",
   SandboxMemoryError: "The code used more memory than the sandbox allows.",
@@ -40,11 +41,11 @@ const ERROR_WORDS = {
   NameError: "The code used a name that is not defined.",
   ParseError: "The model's reply had no code block to run.",
   ModelConnectError: "The model server could not be reached.",
-  ModelCorsError: "The browser blocked the request to the model server (CORS).",
-  ModelAuthError: "The model server refused the API key.",
-  ModelRateLimitError: "The model server is rate-limiting requests.",
-  ModelTimeoutError: "The model server took too long to answer.",
-  ContextOverflowError: "The conversation no longer fits the model's context window.",
+  CorsError: "The browser blocked the request to the model server (CORS).",
+  AuthError: "The model server refused the API key.",
+  RateLimited: "The model server is rate-limiting requests.",
+  ModelTimeout: "The model server took too long to answer.",
+  ContextOverflow: "The conversation no longer fits the model's context window.",
   ConfigError: "A setting is missing or wrong.",
   ToolError: "A tool call failed.",
   ToolDenied: "A tool call was refused.",
