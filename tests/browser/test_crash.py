@@ -95,3 +95,48 @@ def test_a_sandbox_killed_mid_tool_call_drops_the_late_reply_and_repeats_no_side
     assert r["busy"]["error"]["type"] == "SandboxTimeout" and r["busy"]["restored"] is True
     assert r["after_busy"]["stdout"] == "gate mine | recorded one\n"
     assert r["calls"] == {"record": 1, "slow": 1, "gate": 1}
+
+
+def test_a_tab_closed_mid_run_shows_as_interrupted_in_another_tab_which_continues_it(
+        context: Any, offline_guard: OfflineGuard, app_url: str, model_server: Any) -> None:
+    settings = settings_for(model_server, sandbox={"timeoutMs": 60_000})
+    model_server.enqueue(
+        "First.\n```python\nprint('step one done')\n```",
+        "Now the side effect.\n```python\nshow_table(rows=[['sent']], title='side effect')\nimport time\n"
+        "time.sleep(50)\n```")
+    running = context.new_page()
+    running.goto(app_url)
+    running.wait_for_function(PYTHON_READY, timeout=60_000)
+    running.evaluate("(s) => localStorage.setItem('codeact.settings', JSON.stringify(s))", settings)
+    run_id = running.evaluate("(s) => window.codeact.agent.startRun('Do two things', s)", settings)
+    # The side effect happened and is stored; the cell is still sleeping.
+    assert running.evaluate(WAIT_STORED, [run_id, "Display"])
+
+    # A second tab opened meanwhile finds the run stored as running, held by the first tab: it leaves it alone.
+    other = context.new_page()
+    other.goto(app_url)
+    other.wait_for_function(PYTHON_READY, timeout=60_000)
+    assert other.evaluate(STORED_RUN, run_id)["status"] == "running"
+    expect(other.locator(".run")).to_have_count(0)
+
+    running.close()  # the tab goes away mid-step: the browser frees its run lock
+    run = other.locator(f".run[data-run-id='{run_id}']")
+    expect(run.locator(".badge")).to_contain_text("interrupted", timeout=30_000)
+    expect(other.locator("#notices")).to_contain_text("was interrupted when the page closed")
+    expect(run.locator(".step[data-step='1'] .output")).to_contain_text("step one done")
+    expect(run.locator(".step[data-step='2']")).to_have_attribute("data-state", "interrupted")
+    expect(run.locator(".run-status")).to_contain_text("Interrupted")
+    stored = other.evaluate(STORED_RUN, run_id)
+    assert stored["status"] == "interrupted" and stored["stopReason"] == "page_closed"
+    assert [(s["step"], s["status"]) for s in stored["steps"]] == [(1, "done"), (2, "interrupted")]
+
+    # Continue in the other tab: the cut step is not run again, the run goes on after it.
+    model_server.enqueue("The table was shown already.\n```python\nfinal_answer('finished in the other tab')\n```")
+    run.get_by_role("button", name="Continue this run").click()
+    other.wait_for_function("(id) => window.codeact.ui.records.get(id)?.status === 'finished'", arg=run_id,
+                            timeout=60_000)
+    record = other.evaluate("(id) => window.codeact.ui.records.get(id)", run_id)
+    assert record["finalAnswer"] == "finished in the other tab"
+    assert sum(e["type"] == "Display" for e in record["events"]) == 1  # the side-effecting tool ran once
+    assert [s["step"] for s in record["steps"]] == [1, 2, 3]
+    assert other.evaluate(STORED_RUN, run_id)["status"] == "finished"
