@@ -14,7 +14,8 @@
 //   hold-deadline {session, hold} (pause/resume the running cell's deadline while its user approves a tool call),
 //   stats {}, and for the benchmark: probe-spawn {kind: "bare" | "sandbox"} -> {ms},
 //   probe-echo {payload} -> payload (through a worker that only echoes: the same hop as a cell, without Python)
-// and, from the frame: tool-call {session, runId, callId, name, argsJson}; the agent answers
+// and, from the frame: tool-call {session, runId, callId, name, argsJson} (callId numbered by this frame, unique for
+// its lifetime; a reply to a call whose cell has ended or was killed is dropped); the agent answers
 //   tool-result {session, callId, reply} (reply: a JSON string {ok, value} | {ok: false, error: {type, message}}).
 "use strict";
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_loop_browser import STORED_RUN, WAIT_STORED, settings_for
-from tests.browser.ui_support import PYTHON_READY, UI_READY
+from tests.browser.ui_support import PYTHON_READY
 from tests.conftest import OfflineGuard
 
 pytestmark = pytest.mark.browser
