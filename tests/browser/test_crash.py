@@ -62,6 +62,29 @@ R["after"] = await box.run("print(mine, '|', first)")
 R["busy"] = await box.run("while True:\n    pass")
 R["after_busy"] = await box.run("print(mine, '|', first)")
 R["calls"] = dict(CALLS)
+
+# Closed (a stopped run closes its sandbox) while its cell waits on a tool: the cell ends at once, the late reply
+# goes to a session that is gone, and the other session goes on.
+TERMINATED = {"calls": 0}
+release_closed = asyncio.get_event_loop().create_future()
+
+async def waits(args):
+    TERMINATED["calls"] += 1
+    await release_closed
+    return "late reply"
+
+cbox = await BrowserSandbox.create("closed", tools=[SandboxTool("waits", "Answers late.", waits)], timeout_ms=60_000)
+cell = asyncio.ensure_future(cbox.run("late = waits()"))
+for _ in range(500):
+    if TERMINATED["calls"]:
+        break
+    await asyncio.sleep(0.02)
+await cbox.close()
+R["closed"] = await asyncio.wait_for(cell, 20)
+release_closed.set_result(None)
+await asyncio.sleep(0.3)
+R["after_close"] = await box.run("print(mine, '|', first)")
+R["closed_calls"] = TERMINATED["calls"]
 R
 '''
 
@@ -95,6 +118,9 @@ def test_a_sandbox_killed_mid_tool_call_drops_the_late_reply_and_repeats_no_side
     assert r["busy"]["error"]["type"] == "SandboxTimeout" and r["busy"]["restored"] is True
     assert r["after_busy"]["stdout"] == "gate mine | recorded one\n"
     assert r["calls"] == {"record": 1, "slow": 1, "gate": 1}
+    # A session closed mid tool call: its cell ends typed, not hanging; the other session is untouched.
+    assert r["closed_calls"] == 1 and r["closed"]["error"]["type"] == "SandboxCrashed", r["closed"]
+    assert r["after_close"]["stdout"] == "gate mine | recorded one\n"
 
 
 def test_a_tab_closed_mid_run_shows_as_interrupted_in_another_tab_which_continues_it(
