@@ -13,9 +13,10 @@ cells are rewritten so tool calls are awaited.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
 from agent_py import created_tools
@@ -46,6 +47,18 @@ def _to_py(value: Any) -> Any:
     import js  # type: ignore[import-not-found]
 
     return json.loads(js.JSON.stringify(value))
+
+
+def _run_eagerly(coro: Coroutine[Any, Any, str]) -> Any:
+    """The coroutine's result now if it finishes without waiting (a tool that computes), else its task for JS to
+    await. JS awaiting a coroutine has Pyodide's event loop schedule it: ~0.5 ms, most of a blocking tool call's
+    round trip; run eagerly, a tool that does not wait costs ~0.01 ms here."""
+    loop = asyncio.get_event_loop()
+    try:
+        task = asyncio.Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg]  # Python 3.12+
+    except TypeError:  # an older Python: no eager start, the loop runs it
+        return asyncio.ensure_future(coro, loop=loop)
+    return task.result() if task.done() else task
 
 
 class BrowserSandbox:
@@ -133,13 +146,16 @@ class BrowserSandbox:
             if self.on_tool_created is not None:
                 self.on_tool_created(tool)
 
-    def _make_impl(self, tool: SandboxTool):  # noqa: ANN202 - returns the async callback JS calls
+    def _make_impl(self, tool: SandboxTool):  # noqa: ANN202 - returns the callback JS calls
         # Blocking (Atomics) and awaited calls both arrive here, and both go through the one gate.
-        async def impl(args_json: str) -> str:
+        async def dispatch(args_json: str) -> str:
             reply, record = await dispatch_tool_call(self._by_name, tool.name, args_json, self.tool_gate)
             if record is not None:
                 self.tool_calls.append(record)
             return reply
+
+        def impl(args_json: str) -> Any:
+            return _run_eagerly(dispatch(args_json))
 
         return impl
 
@@ -158,7 +174,7 @@ class BrowserSandbox:
             if rewritten is not None:
                 source, is_async = rewritten, True
         try:
-            result = _to_py(await self._session.run(source, self._run_options[is_async]))
+            result = json.loads(await self._session.runJson(source, self._run_options[is_async]))
         except Exception as err:  # noqa: BLE001 - the frame refused or lost the run
             raise SandboxCrashed(f"sandbox {self.name} failed: {err}", session=self.name) from None
         if not isinstance(result, dict):

@@ -15,7 +15,8 @@
 
 The spawn figures are taken by the iframe itself (frame.js probes), the others from the agent's Python. The
 floors the issue sets are checked by the caller against these; `sandbox_*_over_*` ratios are reported too.
-Round trips are timed once a new session has settled (0.5 s): right after it is created, the iframe boots and
+The echo baseline is sampled alternately with the cells and the tool calls it is compared with (same machine
+state for both). Round trips are timed once a new session has settled (0.5 s): right after it is created, the iframe boots and
 configures that session's spare worker, which on two cores competes with the cells; between model steps (seconds
 apart) it has long finished.
 """
@@ -40,24 +41,29 @@ async def noop(args):
 tools = [SandboxTool("noop", "Return x.", noop, {"type": "object", "properties": {"x": {"type": "integer"}}})]
 out = {}
 
-async def timed(fn, reps=REPS, warmup=5):
-    for _ in range(warmup):
-        await fn()
-    samples = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        await fn()
-        samples.append((time.perf_counter() - t) * 1000)
-    return statistics.median(samples)
+async def ms(fn):
+    t = time.perf_counter()
+    await fn()
+    return (time.perf_counter() - t) * 1000
+
+echo = lambda: probe("probe-echo", "x")  # noqa: E731
 
 out["bare_worker_spawn_ms"] = statistics.median([(await probe("probe-spawn", "bare"))["ms"] for _ in range(REPS)])
 out["sandbox_cold_spawn_ms"] = statistics.median(
     [(await probe("probe-spawn", "sandbox"))["ms"] for _ in range(REPS)])
-out["bare_echo_roundtrip_ms"] = await timed(lambda: probe("probe-echo", "x"))
 
 box = await BrowserSandbox.create("bench", tools=tools, timeout_ms=10_000)
 await asyncio.sleep(0.5)
-out["exec_roundtrip_ms"] = await timed(lambda: box.run("pass"))
+# The baseline and the cell alternate, sample by sample: both see the same machine (load, clocks, caches), so
+# their ratio does not drift with what else the two cores do during the run.
+for _ in range(5):
+    await echo()
+    await box.run("pass")
+echoes, cells = [], []
+for _ in range(REPS):
+    echoes.append(await ms(echo))
+    cells.append(await ms(lambda: box.run("pass")))
+out["exec_roundtrip_ms"] = statistics.median(cells)
 
 # time.ticks_us has 1 ms steps in this build; the worker's performance.now() has 5 us ones when isolated.
 CALLS = '''
@@ -67,15 +73,24 @@ for _i in range(%d):
     _t = js.performance.now()
     noop(x=_i)
     _samples.append(js.performance.now() - _t)
-_samples = sorted(_samples[5:])
-print(_samples[len(_samples) // 2])
-''' % (REPS + 5)
-out["tool_call_sync_roundtrip_ms"] = float((await box.run(CALLS))["stdout"])
+print(",".join(str(s) for s in _samples[5:]))
+'''
+async def tool_samples(sandbox):
+    # Cells of 10 calls (after 5 warm-up calls), each followed by 10 echoes for the baseline alongside.
+    samples = []
+    for _ in range(REPS // 10 + 1):
+        samples += [float(v) for v in (await sandbox.run(CALLS % 15))["stdout"].split(",")]
+        for _ in range(10):
+            echoes.append(await ms(echo))
+    return statistics.median(samples)
+
+out["tool_call_sync_roundtrip_ms"] = await tool_samples(box)
 await box.close()
 abox = await BrowserSandbox.create("bench-async", tools=tools, timeout_ms=10_000, blocking_tools=False)
 await asyncio.sleep(0.5)
-out["tool_call_async_roundtrip_ms"] = float((await abox.run(CALLS))["stdout"])
+out["tool_call_async_roundtrip_ms"] = await tool_samples(abox)
 await abox.close()
+out["bare_echo_roundtrip_ms"] = statistics.median(echoes)
 
 # Kills: a short deadline, and a pause after each so the next warm spare has booted (as between model steps).
 kbox = await BrowserSandbox.create("bench-kill", tools=tools, timeout_ms=150)

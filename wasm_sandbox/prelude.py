@@ -7,7 +7,8 @@
 # Everything is defined inside _codeact_make_runner and reaches its modules through closures: the prelude's globals
 # (this module, __main__) hold no module object and not the real __import__, because `final_answer.__globals__`
 # leads there and the import policy (import_policy.py) must not be undone through it. JS calls the three entry points set
-# at the end: _codeact_install_tools, _codeact_configure, _codeact_run (which leaves its result in _codeact_result).
+# at the end: _codeact_install_tools, _codeact_configure, _codeact_run_sync (returns the result as JSON) and
+# _codeact_run_async (leaves it in _codeact_result).
 
 
 def _codeact_make_runner():
@@ -190,40 +191,59 @@ def _codeact_make_runner():
         except Exception:
             return repr(value), True
 
-    async def run(code, is_async):
-        global _codeact_result
+    def _begin(code):
         _state["has_final"] = False
         _state["final"] = None
         _state["code"] = code
         _state["registered"] = []
-        error = None
-        try:
-            if is_async:
-                # The agent rewrote the cell as `async def __codeact_cell__(): ...` so tool calls can be awaited.
-                exec(code, _G)
-                await _G.pop("__codeact_cell__")()
-            else:
-                exec(code, _G)
-        except _FinalAnswerSignal:
-            pass
-        except BaseException as exc:  # noqa: B036 - every failure of the cell is the model's, reported back to it
-            buffer = io.StringIO()
-            sys.print_exception(exc, buffer)
-            # Frames of this prelude ("<stdin>": the runner, the tool bridge) mean nothing to the model.
-            lines = [line for line in buffer.getvalue().rstrip().split("\n") if "<stdin>" not in line]
-            error = {"type": type(exc).__name__, "message": str(exc), "traceback": lines}
+
+    def _error_of(exc):
+        buffer = io.StringIO()
+        sys.print_exception(exc, buffer)
+        # Frames of this prelude ("<stdin>": the runner, the tool bridge) mean nothing to the model.
+        lines = [line for line in buffer.getvalue().rstrip().split("\n") if "<stdin>" not in line]
+        return {"type": type(exc).__name__, "message": str(exc), "traceback": lines}
+
+    def _report(error):
         result = {"error": error, "final": _state["has_final"]}
         if _state["registered"]:
             result["registered_tools"] = list(_state["registered"])
         if _state["has_final"]:
             result["final_value"], result["final_repr"] = _json_value(_state["final"])
-        _codeact_result = json.dumps(result)
+        return json.dumps(result)
 
-    return run, install_tools
+    def run_sync(code):
+        # Called by the worker straight through a proxy it kept: no wrapper to compile, no promise to settle; a
+        # trivial cell's round trip is mostly hops, and this was a third of it.
+        _begin(code)
+        error = None
+        try:
+            exec(code, _G)
+        except _FinalAnswerSignal:
+            pass
+        except BaseException as exc:  # noqa: B036 - every failure of the cell is the model's, reported back to it
+            error = _error_of(exc)
+        return _report(error)
+
+    async def run_async(code):
+        # The agent rewrote the cell as `async def __codeact_cell__(): ...` so tool calls can be awaited.
+        global _codeact_result
+        _begin(code)
+        error = None
+        try:
+            exec(code, _G)
+            await _G.pop("__codeact_cell__")()
+        except _FinalAnswerSignal:
+            pass
+        except BaseException as exc:  # noqa: B036
+            error = _error_of(exc)
+        _codeact_result = _report(error)
+
+    return run_sync, run_async, install_tools
 
 
 _codeact_result = ""
-_codeact_run, _codeact_install_tools = _codeact_make_runner()
+_codeact_run_sync, _codeact_run_async, _codeact_install_tools = _codeact_make_runner()
 del _codeact_make_runner
 
 

@@ -49,6 +49,12 @@ class CappedOutput {
     this.total = 0;
   }
 
+  /** Empty again for the next cell: the buffers are kept (a cell's output cap is fixed once configured). */
+  clear() {
+    this.headLen = 0;
+    this.total = 0;
+  }
+
   push(byte) {
     if (this.headLen < this.headCap) this.head[this.headLen++] = byte;
     else this.tail[(this.total - this.headCap) % this.tailCap] = byte;
@@ -71,7 +77,7 @@ class CappedOutput {
   }
 
   text() {
-    const decoder = new TextDecoder();
+    if (this.total === 0) return { text: "", truncated: false, total: 0 };
     const head = decoder.decode(this.head.subarray(0, this.headLen));
     const overflow = this.total - this.headLen;
     if (overflow <= 0) return { text: head, truncated: false, total: this.total };
@@ -86,6 +92,7 @@ class CappedOutput {
 }
 
 let mp = null;
+let runSync = null; // _codeact_run_sync, kept at boot
 let outputLimit = 20000;
 let stdout = new CappedOutput(outputLimit);
 let stderr = new CappedOutput(4096);
@@ -175,6 +182,8 @@ async function boot({ module, prelude, sab: sharedBuffer, options }) {
   }
   mp.registerJsModule("_codeact_host", hostBridge);
   mp.runPython(prelude);
+  // Kept as a proxy now: model code can rebind the global (final_answer.__globals__ leads there), not this.
+  runSync = mp.globals.get("_codeact_run_sync");
 }
 
 let configured = false;
@@ -185,6 +194,7 @@ function configure({ options, stubs }) {
   configured = true;
   capBytes = (options.memoryMb ?? 256) * 1024 * 1024;
   outputLimit = options.outputLimit ?? 20000;
+  stdout = new CappedOutput(outputLimit);
   mp.globals.set("_codeact_stubs", stubs || "");
   mp.globals.set("_codeact_imports", typeof options.allowedImports === "string" ? options.allowedImports : "");
   mp.runPython("_codeact_configure(_codeact_stubs, _codeact_imports)");
@@ -192,15 +202,19 @@ function configure({ options, stubs }) {
 
 async function run({ runId, code, async: isAsync, replay }) {
   currentRunId = runId;
-  stdout = new CappedOutput(outputLimit);
-  stderr = new CappedOutput(4096);
+  stdout.clear();
+  stderr.clear();
   const started = performance.now();
   const growthsFailedBefore = failedGrowths;
   let outcome;
   try {
-    mp.globals.set("_codeact_src", code);
-    await mp.runPythonAsync(`await _codeact_run(_codeact_src, ${isAsync ? "True" : "False"})`);
-    outcome = JSON.parse(mp.globals.get("_codeact_result"));
+    if (isAsync) {
+      mp.globals.set("_codeact_src", code);
+      await mp.runPythonAsync("await _codeact_run_async(_codeact_src)");
+      outcome = JSON.parse(mp.globals.get("_codeact_result"));
+    } else {
+      outcome = JSON.parse(runSync(code));
+    }
   } catch (err) {
     // Only our runner's own failure lands here (it catches everything the cell raises): a wasm trap or a JS
     // error thrown through Python. The VM may be broken after it, so the iframe replaces this worker.
