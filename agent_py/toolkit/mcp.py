@@ -11,10 +11,15 @@ through `initialize`; its 2026-07-28 revision is a different, stateless envelope
 `Accept: application/json, text/event-stream`; the answer is one JSON body or an SSE stream that may carry the
 server's notifications (ignored) and requests (ping is answered, others refused) before our response. A stream
 that ends without the response but after an event id is resumed with GET + Last-Event-ID (the 2025-11-25
-"polling" pattern). A 404 for our session means it expired: initialize once more and retry, once. DELETE on close.
+"polling" pattern); so is a stream the network cut after an event id (re-POSTing could run the tool twice). A 404
+for our session means it expired: initialize once more and retry, once. DELETE on close.
 
 Errors: JSON-RPC error objects -> ToolServerError(code, message); `isError` results -> ToolError with the server's
-text; 401/403 -> ToolAuthError; no answer within `timeout_s` -> ToolTimeout (and `notifications/cancelled` is sent).
+text; 401/403 -> ToolAuthError; other statuses, bodies that do not parse or hold no response -> ToolServerError (with
+`retry_after_s` from a 429/503's Retry-After); a dropped connection -> ToolConnectError; no answer within `timeout_s`
+-> ToolTimeout, raised at the deadline (`notifications/cancelled` goes out in the background: a server that stopped
+answering must not hold the call past its timeout a second time). tests/unit/test_faults_mcp.py injects each of
+these through a proxy in front of the real SDK server.
 Results are untrusted (a server relays other people's text): every spec has untrusted_output=True.
 
 In a page, the server must allow the page's origin (CORS) and send `Access-Control-Expose-Headers: Mcp-Session-Id`,
@@ -33,6 +38,7 @@ from typing import Any
 import httpx
 
 from agent_py.errors import ToolAuthError, ToolError, ToolServerError, ToolTimeout
+from agent_py.models.retry import parse_retry_after
 from agent_py.models.sse import SSEParser
 
 from .http import deadline, make_client, redact_url, transport_error
@@ -49,6 +55,11 @@ log = logging.getLogger("agent_py.toolkit.mcp")
 
 class _SessionExpired(Exception):
     """The server answered 404 for our session id."""
+
+
+class _EventId(str):
+    """An SSE event id from `_events`, kept apart from the messages: a server that sends `data: "a string"` must not
+    have that string taken for an id to resume from."""
 
 
 class McpServer:
@@ -93,6 +104,7 @@ class McpServer:
         self._init_lock = asyncio.Lock()
         self._next_id = 0
         self._shown_url = redact_url(url)
+        self._background: set[asyncio.Task[None]] = set()  # cancellations in flight (kept so they are not collected)
 
     async def __aenter__(self) -> McpServer:
         return self
@@ -165,7 +177,10 @@ class McpServer:
         """tools/call: structuredContent when the server gives it, else the text (several parts joined), else a
         list of the content parts (binary data described, not included)."""
         result = await self.request("tools/call", {"name": name, "arguments": arguments}, tool=name)
-        content = result.get("content") if isinstance(result.get("content"), list) else []
+        content = result.get("content", [])
+        if not isinstance(content, list):  # not an empty answer: a malformed one (the spec requires a list)
+            raise ToolServerError(f"{name} (MCP server {self.label}) answered with content that is not a list",
+                                  tool=name, url=self._shown_url)
         if result.get("isError"):
             text = _joined_text(content) or "the tool reported an error without a message"
             raise ToolError(f"{name} (MCP server {self.label}) failed: {text}", tool=name, server=self.label)
@@ -239,7 +254,10 @@ class McpServer:
                 reply = await self._exchange(message, tool=tool, initializing=initializing)
         except ToolTimeout:
             if not initializing:
-                await self._cancel(request_id)
+                # Not awaited: the deadline has passed, and a server that stopped answering would hold this POST too.
+                task = asyncio.ensure_future(self._cancel(request_id))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
             raise
         if "error" in reply:
             error = reply["error"] if isinstance(reply["error"], dict) else {}
@@ -262,27 +280,21 @@ class McpServer:
                     self.session_id = response.headers.get("mcp-session-id") or None
                 kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
                 if kind == "application/json":
-                    return self._pick(json.loads(await self._read_body(response)), request_id)
+                    return self._pick(json.loads(await self._read_body(response)), request_id, tool=tool)
                 if kind != "text/event-stream":
                     raise ToolServerError(f"MCP server {self.label} answered {message['method']} with "
                                           f"{kind or 'no content type'}", tool=tool, url=self._shown_url)
-                async for item in self._events(response):
-                    if isinstance(item, str):
-                        last_event_id = item
-                    elif (reply := await self._handle(item, request_id)) is not None:
-                        return reply
+                reply, last_event_id = await self._read_stream(response, request_id, None)
+                if reply is not None:
+                    return reply
             while last_event_id is not None:
                 await asyncio.sleep(RESUME_DELAY_S)
                 headers = {**self._headers(sse_only=True), "Last-Event-ID": last_event_id}
                 async with self._http.stream("GET", self.url, headers=headers) as response:
                     await self._check_status(response, tool=tool)
-                    resumed_from, last_event_id = last_event_id, None
-                    async for item in self._events(response):
-                        if isinstance(item, str):
-                            last_event_id = item
-                        elif (reply := await self._handle(item, request_id)) is not None:
-                            return reply
-                    last_event_id = last_event_id or resumed_from
+                    reply, last_event_id = await self._read_stream(response, request_id, last_event_id)
+                    if reply is not None:
+                        return reply
         except (ToolError, _SessionExpired):
             raise
         except json.JSONDecodeError as err:
@@ -293,6 +305,24 @@ class McpServer:
         raise ToolServerError(f"MCP server {self.label} ended its answer to {message['method']} without a response",
                               tool=tool, url=self._shown_url)
 
+    async def _read_stream(self, response: httpx.Response, request_id: int, resume_from: str | None
+                           ) -> tuple[dict[str, Any] | None, str | None]:
+        """Our response from an SSE stream, or None and the event id to resume from (None: nothing to resume).
+        A stream the network cut after an event id is resumed like one the server closed."""
+        last_event_id = resume_from
+        try:
+            async for item in self._events(response):
+                if isinstance(item, _EventId):
+                    last_event_id = item
+                elif (reply := await self._handle(item, request_id)) is not None:
+                    return reply, last_event_id
+        except httpx.TransportError as err:  # the browser's fetch transport raises httpx.ReadError too
+            if last_event_id is None:
+                raise
+            log.info("MCP stream from %s cut (%s); resuming after event %s", self._shown_url, type(err).__name__,
+                     last_event_id)
+        return None, last_event_id
+
     async def _read_body(self, response: httpx.Response) -> bytes:
         body = bytearray()
         async for chunk in response.aiter_bytes():
@@ -302,8 +332,8 @@ class McpServer:
                                       url=self._shown_url)
         return bytes(body)
 
-    async def _events(self, response: httpx.Response) -> AsyncIterator[dict[str, Any] | list[Any] | str]:
-        """The JSON messages of an SSE stream, and each new event id (as a str) so a cut stream can resume."""
+    async def _events(self, response: httpx.Response) -> AsyncIterator[Any]:
+        """The JSON messages of an SSE stream, and each new event id (as an _EventId) so a cut stream can resume."""
         parser = SSEParser()
         size = 0
         async for chunk in response.aiter_bytes():
@@ -313,11 +343,11 @@ class McpServer:
                                       url=self._shown_url)
             for event in parser.feed(chunk):
                 if event.id:
-                    yield event.id
+                    yield _EventId(event.id)
                 if event.event == "message" and event.data.strip():
                     yield json.loads(event.data)
 
-    async def _handle(self, item: dict[str, Any] | list[Any], request_id: int) -> dict[str, Any] | None:
+    async def _handle(self, item: Any, request_id: int) -> dict[str, Any] | None:
         """Our response, or None after dealing with a server notification or request."""
         for message in item if isinstance(item, list) else [item]:
             if not isinstance(message, dict):
@@ -328,12 +358,12 @@ class McpServer:
                 return message
         return None
 
-    @staticmethod
-    def _pick(item: Any, request_id: int) -> dict[str, Any]:
+    def _pick(self, item: Any, request_id: int, *, tool: str) -> dict[str, Any]:
         for message in item if isinstance(item, list) else [item]:
             if isinstance(message, dict) and message.get("id") == request_id and "method" not in message:
                 return message
-        raise ToolServerError("the MCP server's JSON answer holds no response to the request")
+        raise ToolServerError(f"MCP server {self.label}: its JSON answer holds no response to request {request_id}",
+                              tool=tool, url=self._shown_url)
 
     async def _answer_server_request(self, message: dict[str, Any]) -> None:
         """ping gets its empty result; we declared no client capabilities, so anything else is refused."""
@@ -383,11 +413,14 @@ class McpServer:
                                 fix="check the server's bearer token" if status == 401 else
                                 "the token lacks a permission, or the server refuses this page's origin")
         fix = ""
+        retry_after = parse_retry_after(response.headers.get("retry-after")) if status in (429, 503) else None
+        if retry_after is not None:  # said in words too: the model's code reads the message, not the fields
+            detail += f" (retry after {retry_after:g} s)"
         if status == 400 and not self.session_id and self._initialized and "session" in detail.lower():
             fix = ("the server wants a session id the browser did not let us read: it must send "
                    "Access-Control-Expose-Headers: Mcp-Session-Id")
         raise ToolServerError(f"MCP server {self.label} answered HTTP {status}: {detail}", tool=tool,
-                              url=self._shown_url, status=status, fix=fix)
+                              url=self._shown_url, status=status, fix=fix, retry_after_s=retry_after)
 
     @staticmethod
     async def _error_detail(response: httpx.Response) -> str:
@@ -410,6 +443,8 @@ class McpServer:
 
     async def aclose(self) -> None:
         """End the session on the server (DELETE; a server that does not allow it answers 405) and the client."""
+        for task in list(self._background):  # cancellations still waiting on a silent server: the client goes away
+            task.cancel()
         if self.session_id:
             try:
                 async with asyncio.timeout(min(self.timeout_s, 5.0)):
