@@ -41,7 +41,7 @@ from agent_py.errors import ToolAuthError, ToolError, ToolServerError, ToolTimeo
 from agent_py.models.retry import parse_retry_after
 from agent_py.models.sse import SSEParser
 
-from .http import deadline, make_client, redact_url, transport_error
+from .http import deadline, make_client, read_limited, redact_url, transport_error
 from .spec import Policy, RateLimit, ToolDefinitionWarning, ToolSpec
 
 __all__ = ["McpServer", "PROTOCOL_VERSION", "SUPPORTED_PROTOCOL_VERSIONS"]
@@ -381,18 +381,24 @@ class McpServer:
         try:
             async with deadline(self.timeout_s, f"MCP server {self.label} did not take {method} in time",
                                 url=self._shown_url):
-                response = await self._http.post(self.url, json=message, headers=self._headers())
+                # Streamed and the body left unread: a notification's answer carries nothing we use, and a server
+                # that sends an endless one must not fill memory until the deadline.
+                async with self._http.stream("POST", self.url, json=message, headers=self._headers()) as response:
+                    await self._check_status(response, tool="")
+        except _SessionExpired:  # the session initialize just gave is already unknown: no point in a second try
+            raise ToolServerError(f"MCP server {self.label} answered 404 for the session it had just given",
+                                  url=self._shown_url, status=404) from None
         except ToolError:
             raise
         except Exception as err:  # noqa: BLE001
             raise transport_error(err, self.url, tool="", cors_fix=self._cors_fix()) from None
-        await self._check_status(response, tool="")
 
     async def _post_quietly(self, message: dict[str, Any]) -> None:
         """Best effort (replies to pings, cancellations): a failure here must not hide the real outcome."""
         try:
             async with asyncio.timeout(min(self.timeout_s, 5.0)):
-                await self._http.post(self.url, json=message, headers=self._headers())
+                async with self._http.stream("POST", self.url, json=message, headers=self._headers()):
+                    pass  # the answer's body is not ours to read (nor to buffer, whatever its size)
         except Exception as err:  # noqa: BLE001
             log.debug("MCP message %s to %s failed: %s", message.get("method"), self._shown_url, err)
 
@@ -425,7 +431,7 @@ class McpServer:
     @staticmethod
     async def _error_detail(response: httpx.Response) -> str:
         try:
-            body = (await response.aread())[:4096].decode("utf-8", "replace")
+            body = (await read_limited(response, 4096))[0].decode("utf-8", "replace")  # an error page can be huge
         except Exception:  # noqa: BLE001 - the status alone still says what went wrong
             return response.reason_phrase
         try:
@@ -448,7 +454,8 @@ class McpServer:
         if self.session_id:
             try:
                 async with asyncio.timeout(min(self.timeout_s, 5.0)):
-                    await self._http.delete(self.url, headers=self._headers())
+                    async with self._http.stream("DELETE", self.url, headers=self._headers()):
+                        pass
             except Exception as err:  # noqa: BLE001 - closing must not fail because the server is gone
                 log.debug("MCP DELETE %s failed: %s", self._shown_url, err)
             self.session_id = None

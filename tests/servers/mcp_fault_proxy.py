@@ -25,7 +25,8 @@ A queued entry is a fault dict or None (forward this one untouched). Fault kinds
                     object, a response without "jsonrpc"/"result", an event with no blank line before the end, ...)
     "wrong_id"      forward, then rewrite the JSON-RPC response id so it answers no request we sent
     "oversized"     an endless stream (`style`: "sse" comments or "json" whitespace) until the client hangs up
-    "expire"        404 for the session id, as the SDK answers for a session it forgot (the client re-initializes)
+    "expire"        404 for the session id, as the SDK answers for a session it forgot; the client re-initializes
+                    and sends the request again, which is forwarded untouched (it does not take the next fault)
 Buffered kinds (cut, truncate, wrong_id) read the upstream answer whole first: use them only on requests the server
 answers without asking the client something mid-stream (the test server's `chatty` and `poll` do ask / close).
 """
@@ -187,6 +188,8 @@ class McpFaultProxy:
             await self._respond(writer, int(kind), {"Content-Type": kind_header, **extra}, payload)
             return True
         if kind == "expire":
+            with self._lock:  # the retry after re-initializing is the same call: it must not meet the next fault
+                self._faults[_rpc_method(body) or method].appendleft(None)
             payload = json.dumps({"jsonrpc": "2.0", "id": "server-error",
                                   "error": {"code": -32600, "message": "Session not found"}}).encode()
             await self._respond(writer, 404, {"Content-Type": "application/json"}, payload)
