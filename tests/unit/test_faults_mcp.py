@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from agent_py.errors import ToolTimeout
+from agent_py.errors import ToolError, ToolTimeout
 from agent_py.guardrails import Limits, StopReason
 from agent_py.loop import Agent
 from agent_py.memory import RunRecord
@@ -243,6 +243,25 @@ async def test_a_server_that_stops_answering_costs_one_timeout_then_recovers(
         assert await eventually(lambda: "notifications/cancelled" in proxy.open_holds)
         proxy.resume()
         assert await specs["add"].call({"a": 1, "b": 2}) == {"result": 3}
+
+
+@pytest.mark.parametrize("style", ["sse", "json"])
+async def test_every_malformed_answer_is_a_typed_error_never_a_wrong_value(proxies: dict[str, McpFaultProxy],
+                                                                          style: str) -> None:
+    """Each malformed SSE variant and body on tools/call: a ToolServerError, or (CRLF framing is legal SSE) the
+    right value; never a value made up from a broken answer (`content: 7` used to come back as an empty text)."""
+    proxy = proxies[style]
+    faults = [{"kind": "bad_sse", "variant": n} for n in range(len(BAD_SSE_VARIANTS))] + [
+        {"kind": "bad_json", "style": "sse"}, {"kind": "bad_json", "style": "json"}, {"kind": "wrong_id"}]
+    async with McpServer(proxy.url, timeout_s=TIMEOUT_S) as server:
+        specs = {s.name: s for s in await server.tools()}
+        for fault in faults:
+            proxy.inject("tools/call", fault, None)
+            try:
+                assert await specs["add"].call({"a": 2, "b": 3}) == {"result": 5}, fault
+            except ToolError as err:
+                assert type(err).__name__ in TYPED, (fault, err)
+            assert await specs["add"].call({"a": 1, "b": 1}) == {"result": 2}
 
 
 @pytest.mark.parametrize("method", ["initialize", "notifications/initialized", "tools/list"])
