@@ -6,7 +6,8 @@
 
 The origin is http://localhost:<port> (the app is on http://127.0.0.1:<port>), so the two differ in host and port,
 as a real site and the agent's origin do. `isolation=True` sends COOP/COEP: a host page that is itself
-cross-origin isolated. Pages are served verbatim; anything else is a 404.
+cross-origin isolated. Pages are served verbatim; anything else is a 404. `requests` records every request line
+("GET /shop.html"), so a test can say nothing else reached the host's origin.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from codeact_host.server import ISOLATION_HEADERS
 class HostServer:
     def __init__(self, *, isolation: bool = False) -> None:
         self.pages: dict[str, str] = {}
+        self.requests: list[str] = []
         self.isolation = isolation
         self._httpd = _QuietServer(("127.0.0.1", 0), _make_handler(self))
 
@@ -48,6 +50,12 @@ def _make_handler(server: HostServer) -> type[http.server.BaseHTTPRequestHandler
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:
             pass
+
+        def parse_request(self) -> bool:
+            # Every method, also those answered 501 (a beacon's POST): what reached the host is what was recorded.
+            parsed = super().parse_request()
+            server.requests.append(f"{self.command} {self.path}")
+            return parsed
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             body = server.pages.get(self.path.split("?", 1)[0])
