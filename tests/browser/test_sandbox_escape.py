@@ -18,6 +18,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.tally import tally
+
 pytestmark = pytest.mark.browser
 SECRET = "sk-fake-key-0d9c1e7b"
 MARK = "LEAK"  # in every path an attempt uses, so any request that got out is easy to spot at the app server too
@@ -206,6 +208,7 @@ def test_no_way_out_reaches_a_canary_or_a_secret(app, canaries) -> None:  # noqa
     second.hits.clear()
 
     cells = [_cell(a) for a in ATTEMPTS]
+    tally("escape attempts tried", len(ATTEMPTS))
     code = f"URL = {first.url!r}\nURL2 = {second.url!r}\nAPP = {app_base!r}\nCELLS = {cells!r}\n" + RUN_ATTEMPTS
     outputs = _exec(page, code)
     page.wait_for_timeout(2000)  # anything sent late (a callback, a nested worker, a beacon) has arrived by now
@@ -229,6 +232,7 @@ def test_no_way_out_reaches_a_canary_or_a_secret(app, canaries) -> None:  # noqa
     assert page.url.startswith(app_base)
     assert page.evaluate("localStorage.getItem('codeact.apiKey')") == SECRET
     assert _exec(page, "(await escape_box.run('print(6 * 7)'))['stdout']") == "42\n"
+    tally("escape attempts blocked", len(ATTEMPTS))
 
 
 FORGERIES = """

@@ -11,6 +11,8 @@ import threading
 
 import pytest
 
+from tests.tally import tally
+
 pytestmark = pytest.mark.browser
 SECRET = "sk-canary-secret-7f3a"
 
@@ -93,6 +95,7 @@ def test_no_way_out_reaches_the_canary_or_the_secrets(page, app_url, app_url_pla
         }});
     }}""")
     code = f"URL = {url!r}\nATTEMPTS = {ATTEMPTS!r}\n" + SETUP
+    tally("escape attempts tried", len(ATTEMPTS))
     outputs = page.evaluate("(c) => window.codeact.agent.execPython(c)", code)
     page.wait_for_timeout(1500)  # anything sent late (a nested worker, a beacon) would have arrived by now
     assert server.hits == [], server.hits
@@ -102,3 +105,4 @@ def test_no_way_out_reaches_the_canary_or_the_secrets(page, app_url, app_url_pla
     assert page.evaluate("(c) => window.codeact.agent.execPython(c)",
                          "from agent_py.sandbox import BrowserSandbox\nb = await BrowserSandbox.create('after')\n"
                          "(await b.run('print(6*7)'))['stdout']") == "42\n"
+    tally("escape attempts blocked", len(ATTEMPTS))
