@@ -182,7 +182,7 @@ def _run_through(page, widget, model_server, replies: list) -> tuple[list[str], 
     return runs, bodies
 
 
-def test_no_way_out_of_the_widget_reaches_a_canary_the_host_or_a_secret(  # noqa: PLR0915
+def test_no_way_out_of_the_widget_reaches_a_canary_the_host_or_a_secret(
         storage_page, app_url, model_server, host_server, canaries) -> None:  # noqa: ANN001, F811
     page = storage_page
     first, second = canaries
