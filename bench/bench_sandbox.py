@@ -16,9 +16,9 @@
 The spawn figures are taken by the iframe itself (frame.js probes), the others from the agent's Python. The
 floors the issue sets are checked by the caller against these; `sandbox_*_over_*` ratios are reported too.
 The echo baseline is sampled alternately with the cells and the tool calls it is compared with (same machine
-state for both). Round trips are timed once a new session has settled (0.5 s): right after it is created, the iframe boots and
-configures that session's spare worker, which on two cores competes with the cells; between model steps (seconds
-apart) it has long finished.
+state for both). Round trips are timed once a new session has settled (0.5 s): right after it is created, the
+iframe boots and configures that session's spare worker, which on two cores competes with the cells; between model
+steps (seconds apart) it has long finished.
 """
 
 from __future__ import annotations
