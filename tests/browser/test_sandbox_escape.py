@@ -117,6 +117,18 @@ ATTEMPTS = [
     "    st.onsuccess = lambda e2: js.Reflect.set(js.self, 'LEAKED_IDB', str(st.result))\n"
     "req.onsuccess = opened",
     "js.indexedDB.databases()",
+    # the same stores through the getters on the worker global's prototypes, which the worker's own removals
+    # (worker_runtime.js) shadow but do not delete: only the frame's opaque origin keeps these out
+    "o = js.Object.getPrototypeOf(js.self)\nwhile not js.Object.prototype.hasOwnProperty.call(o, 'indexedDB'):\n"
+    "    o = js.Object.getPrototypeOf(o)\nidb = js.Reflect.getOwnPropertyDescriptor(o, 'indexedDB').get.call(js.self)\n"
+    "req2 = idb.open('codeact-cache')\n"
+    "def opened2(e):\n    st = req2.result.transaction('responses').objectStore('responses').get('apiKey')\n"
+    "    st.onsuccess = lambda e2: js.Reflect.set(js.self, 'LEAKED_IDB_PROTO', js.JSON.stringify(st.result))\n"
+    "req2.onsuccess = opened2",
+    "o = js.Object.getPrototypeOf(js.self)\nwhile not js.Object.prototype.hasOwnProperty.call(o, 'caches'):\n"
+    "    o = js.Object.getPrototypeOf(o)\nc = js.Reflect.getOwnPropertyDescriptor(o, 'caches').get.call(js.self)\n"
+    "c.open('codeact-pyodide-snapshot').then(lambda c: c.match('secret')).then(lambda r: r.text())"
+    ".then(lambda t: js.Reflect.set(js.self, 'LEAKED_CACHE_PROTO', t))",
     "p = js.caches.open('codeact-pyodide-snapshot')\n"
     "p.then(lambda c: c.match('secret')).then(lambda r: r.text())"
     ".then(lambda t: js.Reflect.set(js.self, 'LEAKED_CACHE', t))",
@@ -141,7 +153,7 @@ def _cell(attempt: str) -> str:
 
 
 STASH = (
-    "import js\nfor name in ('LEAKED_IDB', 'LEAKED_CACHE', 'x'):\n    try:\n"
+    "import js\nfor name in ('LEAKED_IDB', 'LEAKED_CACHE', 'LEAKED_IDB_PROTO', 'LEAKED_CACHE_PROTO', 'x'):\n    try:\n"
     "        print(name, js.Reflect.get(js.self, name))\n    except BaseException as e:\n        print(name, 'none', e)"
 )
 
@@ -226,8 +238,11 @@ def test_no_way_out_reaches_a_canary_or_a_secret(app, canaries) -> None:  # noqa
     assert SECRET not in text
     assert "blocked:" in text  # the attempts really ran and were refused
     assert page.evaluate("window.__broadcasts") == []
+    # Sandboxed code runs on the frame's opaque origin, which its workers inherit: no storage of the app's origin.
+    where = outputs[1 + ATTEMPTS.index("print(js.self.location.href, js.self.origin)")]["stdout"]
+    assert where.rstrip("\n").endswith(" null"), where
     assert page.evaluate("window.__parentMessages") == []
-    assert stash["stdout"].count("undefined") + stash["stdout"].count("none") == 3, stash
+    assert stash["stdout"].count("undefined") + stash["stdout"].count("none") == 5, stash
     # The app page is untouched: still on its URL, its secrets intact, the sandbox still answering.
     assert page.url.startswith(app_base)
     assert page.evaluate("localStorage.getItem('codeact.apiKey')") == SECRET
