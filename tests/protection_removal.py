@@ -89,8 +89,9 @@ PROTECTIONS: list[Protection] = [
       "session.history.push({ code, async: Boolean(isAsync), toolResults: result.toolResults, skip });",
       "session.history.push({ code, async: Boolean(isAsync), toolResults: result.toolResults, skip: null });",
       (B + "test_sandbox.py::test_cells_that_caught_a_memory_error_are_not_replayed[isolated-chromium]",)),
-    P(4, "MicroPython's Python stack is bounded (pystack)", "wasm_sandbox/worker_runtime.js",
-      "pystack: options.pystack ?? 8192,", "pystack: options.pystack ?? 64 * 1024 * 1024,",
+    # Not the pystack size: at 64 M words MicroPython's own C-stack check raises the same RuntimeError (seen MISSED).
+    P(4, "the runner reports what the cell raised (recursion depth too) as the cell's error", "wasm_sandbox/prelude.py",
+      "except BaseException as exc:  # noqa: B036", "except KeyboardInterrupt as exc:  # noqa: B036",
       (B + "test_sandbox.py::test_deep_recursion_is_a_runtime_error[isolated-chromium]",)),
     P(5, "stdout is capped to head + tail with a marker", "wasm_sandbox/worker_runtime.js",
       "currentRunId = runId;\n  stdout = new CappedOutput(outputLimit);",
@@ -113,11 +114,14 @@ PROTECTIONS: list[Protection] = [
     P(8, "opaque origin: no storage of the app's origin (plain hosting)", "wasm_sandbox/embed.mjs",
       'frame.setAttribute("sandbox", "allow-scripts");',
       'frame.setAttribute("sandbox", "allow-scripts allow-same-origin");',
-      (B + "test_sandbox_isolation.py::test_no_way_out_reaches_the_canary_or_the_secrets[chromium-plain]",)),
+      (B + "test_sandbox_escape.py::test_no_way_out_reaches_a_canary_or_a_secret[plain-chromium]",)),
     P(9, "the widget takes its port only from its parent window", "static/embed/bridge.mjs",
       'if (event.source !== win.parent) return reject("connect from a window that is not the parent");',
       "",
       (B + "test_widget_security.py::test_forged_messages_from_the_sandbox_frame_are_ignored",)),
+    P(9, "the widget takes its port only from the configured host origin", "static/embed/bridge.mjs",
+      "if (event.origin !== hostOrigin) return reject(`connect from ${event.origin}, not ${hostOrigin}`);", "",
+      (B + "test_widget_security.py::test_a_host_of_another_origin_gets_no_hello_and_cannot_connect",)),
     P(10, "the frame ignores worker messages about another run id", "wasm_sandbox/frame.js",
       "if (!isObject(data) || data.runId !== runId) return;", "if (!isObject(data)) return;",
       (B + "test_sandbox_escape.py::test_forged_messages_fail_only_their_own_run[chromium-isolated]",)),
@@ -224,6 +228,9 @@ PROTECTIONS: list[Protection] = [
     # --- 26-28: untrusted text -----------------------------------------------------------------------------------
     P(26, "a third-party tool's output is labelled as data", "agent_py/prompts.py",
       "if untrusted_tools:", "if False:",
+      (U + "test_run_tools.py::test_observations_of_untrusted_tools_are_fenced_and_labelled",)),
+    P(26, "before_tool hooks (an approval) are asked before every tool call", "agent_py/sandbox_tools.py",
+      'veto = await first_veto(gate.hooks, "before_tool", name, arguments)', "veto = None",
       (U + "test_hooks.py::test_an_injection_in_a_tool_result_is_fenced_data_and_an_approval_hook_still_refuses",)),
     P(27, "marker and fence look-alikes in output are escaped", "agent_py/prompts.py",
       'return _LOOKALIKE.sub(lambda m: m.group(0) + "\\u200b", text)', "return text",
@@ -378,6 +385,19 @@ def _write(results: list[Outcome], total_s: float, path: Path) -> None:
     path.write_text(json.dumps(document, indent=1) + "\n")
 
 
+def markdown(path: Path = RESULTS) -> str:
+    """The results as the table of docs/SECURITY-CASES.md: case, protection removed, the test that caught it."""
+    document = json.loads(path.read_text())
+    rows = ["| # | protection removed (file) | outcome | test run (the first that failed) |", "|---|---|---|---|"]
+    for e in document["entries"]:
+        tests = ", ".join(f"`{t.removeprefix('tests/')}`" for t in e["tests"])
+        rows.append(f"| {e['case']} | {e['name']} (`{e['file']}`) | {e['outcome']} | {tests} |")
+    counts = ", ".join(f"{n} {k}" for k, n in document["counts"].items())
+    return (f"{len(document['entries'])} entries over {len(document['cases_covered'])} cases: {counts}; "
+            f"{document['total_seconds'] / 60:.0f} min on {document['machine']['cpus']} cores "
+            f"({document['generated']}).\n\n" + "\n".join(rows))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--case", type=int, action="append", help="only this case (repeatable)")
@@ -387,7 +407,11 @@ def main(argv: list[str] | None = None) -> int:
                         "a --case or --baseline run writes nothing unless given)")
     parser.add_argument("--update", action="store_true",
                         help=f"with --case: replace those cases' entries in {RESULTS.name}, keep the others")
+    parser.add_argument("--markdown", action="store_true", help=f"print {RESULTS.name} as a Markdown table")
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown())
+        return 0
     chosen = [p for p in PROTECTIONS if not args.case or p.case in args.case]
     if args.list:
         stale = 0
