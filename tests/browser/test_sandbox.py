@@ -75,7 +75,8 @@ box = await BrowserSandbox.create("suite", tools=TOOLS, timeout_ms=TIMEOUT_MS, m
 R["is_async"] = box.is_async
 
 async def run(key, code):
-    R[key] = await box.run(code)
+    # Bounded: a sandbox that never kills its cell fails the test here instead of hanging it.
+    R[key] = await asyncio.wait_for(box.run(code), 60)
 
 # --- state, final_answer -----------------------------------------------------------------------------------
 await run("define", "x = add(2, 3)\ndef double(n):\n    return n * 2\nprint('x is', x)")
