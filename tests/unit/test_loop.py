@@ -8,7 +8,7 @@ import pytest
 
 from agent_py.errors import AuthError, SandboxCrashed
 from agent_py.guardrails import Limits
-from agent_py.loop import Agent
+from agent_py.loop import INTERRUPTED_NOTE, Agent
 from agent_py.memory import ActionStep, RunRecord
 from tests.unit.fakes import FakeSandbox, ScriptedModel, code
 
@@ -116,14 +116,18 @@ async def test_a_timeout_is_an_observation_and_the_run_goes_on() -> None:
 
 async def test_cancel_mid_model_call_marks_the_step_interrupted() -> None:
     events = []
+    # The record is handed in (as the page does to continue a run) so the test can read it after the cancel.
+    record = RunRecord(run_id="r", task="t")
     agent = Agent(ScriptedModel([code("final_answer(1)")], delay_s=10), FakeSandbox())
-    task = asyncio.ensure_future(agent.run("t", run_id="r", on_event=events.append))
+    task = asyncio.ensure_future(agent.run("t", resume=record, on_event=events.append))
     await asyncio.sleep(0.05)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     finished = events[-1].to_dict()
     assert finished["type"] == "RunFinished" and finished["status"] == "cancelled"
+    assert record.status == "cancelled" and [s.status for s in record.steps] == ["interrupted"]
+    assert record.steps[0].observation == INTERRUPTED_NOTE
 
 
 async def test_cancel_mid_execution() -> None:
