@@ -389,9 +389,13 @@ def _write(results: list[Outcome], total_s: float, path: Path) -> None:
 def markdown(path: Path = RESULTS) -> str:
     """The results as the table of docs/SECURITY-CASES.md: case, protection removed, the test that caught it."""
     document = json.loads(path.read_text())
-    rows = ["| # | protection removed (file) | outcome | test run (the first that failed) |", "|---|---|---|---|"]
+    rows = ["| # | protection removed (file) | outcome | test that caught it |", "|---|---|---|---|"]
     for e in document["entries"]:
-        tests = ", ".join(f"`{t.removeprefix('tests/')}`" for t in e["tests"])
+        failed = [t for t in e["tests"] if re.search(rf"(FAILED|ERROR) {re.escape(t)}(\[| |$)", e["evidence"])]
+        shown = failed[:1] or e["tests"]
+        if e["outcome"] == "caught" and "did not finish" in e["evidence"]:
+            shown = [f"{t} (hung: stopped at the time limit)" for t in shown]
+        tests = ", ".join(f"`{t.removeprefix('tests/')}`" for t in shown)
         rows.append(f"| {e['case']} | {e['name']} (`{e['file']}`) | {e['outcome']} | {tests} |")
     counts = ", ".join(f"{n} {k}" for k, n in document["counts"].items())
     return (f"{len(document['entries'])} entries over {len(document['cases_covered'])} cases: {counts}; "
