@@ -231,7 +231,7 @@ def test_no_way_out_of_the_widget_reaches_a_canary_the_host_or_a_secret(
     text = json.dumps(observations)
     assert "blocked:" in text  # the attempts really ran in the widget's sandbox and were refused
     stash = observations[-2]["stdout"]
-    assert stash.count("undefined") + stash.count("none") == 3, stash
+    assert stash.count("undefined") + stash.count("none") == 5, stash
     # Nothing got out: not to the canaries, not to the host's origin, not to the app's (checked in the browser:
     # every request carrying the mark or aimed at a canary failed before it was sent).
     assert first.hits == [] and second.hits == [], (first.hits, second.hits)
