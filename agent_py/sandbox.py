@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
 from agent_py import created_tools
-from agent_py.errors import SandboxCrashed, SandboxIsolationError
+from agent_py.errors import SandboxCrashed, SandboxError, SandboxIsolationError
 from agent_py.log import get_logger
 from agent_py.sandbox_rewrite import names_bound_by, rewrite_cell
 from agent_py.sandbox_tools import SandboxTool, ToolGate, dispatch_tool_call, tool_stubs, tools_listing
@@ -203,31 +203,39 @@ class BrowserSandbox:
         finally:
             await self._session.holdDeadline(False)
 
+    async def _frame(self, what: str, request: Any) -> Any:
+        """A session request to the iframe; its refusal (no such session, a cell running, a bad path, a worker that
+        crashed) is a typed SandboxError naming the sandbox, not a bare JsException."""
+        try:
+            return await request
+        except Exception as err:  # noqa: BLE001 - a JS rejection: the iframe's message says why
+            raise SandboxError(f"sandbox {self.name}: {what} failed: {err}", session=self.name) from None
+
     async def reset(self) -> None:
-        await self._session.reset()
+        await self._frame("reset", self._session.reset())
 
     async def close(self) -> None:
-        await self._session.terminate()
+        await self._frame("close", self._session.terminate())
 
     async def put_file(self, path: str, data: bytes) -> dict[str, Any]:
         from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
-        return _to_py(await self._session.putFile(path, to_js(data)))
+        return _to_py(await self._frame(f"writing {path}", self._session.putFile(path, to_js(data))))
 
     async def get_file(self, path: str) -> bytes:
-        return bytes((await self._session.getFile(path)).to_py())
+        return bytes((await self._frame(f"reading {path}", self._session.getFile(path))).to_py())
 
     async def list_files(self) -> list[dict[str, Any]]:
         """[{path, size, mtime}] of every file under /workspace."""
-        return _to_py(await self._session.listFiles())
+        return _to_py(await self._frame("listing files", self._session.listFiles()))
 
     async def hash_files(self) -> list[dict[str, Any]]:
         """[{path, size, mtime, sha256?}]: the listing with contents hashed in the iframe (no sha256 where the page
         is not a secure context)."""
-        return _to_py(await self._session.hashFiles())
+        return _to_py(await self._frame("hashing files", self._session.hashFiles()))
 
     async def delete_file(self, path: str) -> None:
-        await self._session.deleteFile(path)
+        await self._frame(f"deleting {path}", self._session.deleteFile(path))
 
 
 async def probe(op: str, value: str) -> Any:

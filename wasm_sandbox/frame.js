@@ -60,7 +60,9 @@
       };
       worker.onerror = (event) => {
         event.preventDefault();
-        handle.dead = true;
+        // An uncaught error (model code's callback can throw one) leaves the worker running: end it, or a crashed
+        // worker and whatever its code scheduled live on, uncounted, with no session to answer to.
+        kill(handle);
         reject(new Error(`sandbox worker failed: ${event.message || "crashed"}`));
         handle.onCrash?.(event.message || "crashed");
       };
@@ -177,6 +179,7 @@
       history: [], // successful cells: {code, async, toolResults: [{name, reply}]}
       files: new Map(), // uploads, put again into a replacement worker
       current: null,
+      restoredBetween: null, // a restore a file operation made after a crash, told with the next run
       runs: 0,
     };
     sessions.set(name, session);
@@ -458,8 +461,10 @@ onmessage = ({ data }) => {
     if (!session) throw new Error(`no sandbox session named ${name}`);
     if (session.current) throw new Error(`sandbox ${name} is already running a cell`);
     if (typeof code !== "string" || code.length > MAX_CODE) throw new Error("code must be a string under 1 MB");
-    // A worker that died between cells (a crash) takes the session's state with it: restore before running.
-    const earlier = !session.worker || session.worker.dead ? await restoreSession(session) : null;
+    // A worker that died between cells (a crash) takes the session's state with it: restore before running (or
+    // a file operation did, and its note is told with this run).
+    const earlier = !session.worker || session.worker.dead ? await restoreSession(session) : session.restoredBetween;
+    session.restoredBetween = null;
     const result = { ...(await runCell(session, code, Boolean(isAsync))), ...earlier };
     const memoryError = result.error?.type === "MemoryError";
     if (result.killed || memoryError) {
@@ -475,7 +480,18 @@ onmessage = ({ data }) => {
       const skip = result.memory_capped ? "ran into the memory cap and caught the MemoryError"
         : CATCHES_MEMORY_ERROR.test(code) ? "has an `except MemoryError` handler (it may have run out of memory)"
         : null;
-      session.history.push({ code, async: Boolean(isAsync), toolResults: result.toolResults, skip });
+      const entry = { code, async: Boolean(isAsync), toolResults: result.toolResults, skip };
+      session.history.push(entry);
+      // Code the cell left running (a callback) can crash the worker after the cell ended. Replayed, the cell
+      // would crash every restored worker the same way: a crash between cells keeps the last cell out of replay.
+      // The same for code left running that keeps the worker from answering (a file request times out).
+      const handle = session.worker;
+      const suspect = (what) => {
+        if (session.current || session.worker !== handle) return;
+        entry.skip ??= `left code running that ${what} after the cell ended`;
+      };
+      handle.onCrash = () => suspect("crashed the sandbox");
+      handle.onStuck = () => suspect("kept the sandbox busy");
     }
     const { toolResults, runId, killed, killed_at: killedAt, memory_capped: capped, ...rest } = result;
     return { ...rest, tool_calls: toolResults.map((t) => t.name) };
@@ -550,12 +566,28 @@ onmessage = ({ data }) => {
   // --- files ------------------------------------------------------------------------------------------------
 
   let nextFsId = 1;
+  // A file request answers in ms. A worker that does not answer in this long is busy with something model code
+  // left running after its cell (a callback that loops): it is stopped and the session restored on next use,
+  // rather than the request, and the user's upload or download, waiting forever.
+  const FS_TIMEOUT_MS = 10_000;
+
   function fsOnWorker(handle, op, path, bytes) {
     const reqId = nextFsId++;
-    return ask(handle, { type: "fs", reqId, op, path, bytes }, "fs-result", (d) => d.reqId === reqId).then((d) => {
-      if (!d.ok) throw new Error(String(d.error).slice(0, 500));
-      return d.value;
+    let timer = 0;
+    const late = new Promise((_, reject) => {
+      timer = setTimeout(() => {
+        handle.onStuck?.();
+        kill(handle);
+        reject(new Error(`the sandbox did not answer a file request in ${FS_TIMEOUT_MS / 1000} s (code left running `
+          + "after its cell keeps it busy): it was stopped, and its state is restored on next use"));
+      }, FS_TIMEOUT_MS);
     });
+    const answer = ask(handle, { type: "fs", reqId, op, path, bytes }, "fs-result", (d) => d.reqId === reqId)
+      .then((d) => {
+        if (!d.ok) throw new Error(String(d.error).slice(0, 500));
+        return d.value;
+      });
+    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
   }
 
   function checkPath(path) {
@@ -569,6 +601,7 @@ onmessage = ({ data }) => {
     const session = sessions.get(message.session);
     if (!session) throw new Error(`no sandbox session named ${message.session}`);
     if (session.current) throw new Error("the sandbox is running a cell; try again when it finishes");
+    if (!session.worker || session.worker.dead) session.restoredBetween = await restoreSession(session);
     if (op === "put") {
       const path = checkPath(message.path);
       const bytes = new Uint8Array(message.bytes);

@@ -370,7 +370,9 @@ def test_files_put_get_list_and_survive_a_kill(r) -> None:  # noqa: ANN001
     assert r["read_file"]["stdout"] == "['hello', 'files']\n"
     assert r["get"] == "files|hello"
     assert r["list"] == ["/workspace/data/in.txt", "/workspace/out.txt"]
-    assert r["put_outside"].startswith("JsException") and "/workspace/" in r["put_outside"]
+    # A refused request is a typed SandboxError naming the sandbox and the operation, not a bare JsException.
+    assert r["put_outside"].startswith("SandboxError: sandbox suite: writing /etc/passwd failed"), r["put_outside"]
+    assert "/workspace/" in r["put_outside"]
     kill = r["kill_with_files"]
     assert _err(kill) == "SandboxTimeout" and "all" in kill["restore_note"], kill
     assert r["files_after_kill"]["stdout"] == "HELLO\nFILES ['hello', 'files']\n", r["files_after_kill"]
